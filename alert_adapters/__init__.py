@@ -1,0 +1,1 @@
+"""Vendor payload adapters: each module maps one alert source to the normalized events."""

@@ -1,0 +1,153 @@
+"""The `recorder` command: serve, migrate, report, incidents, check-config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from recorder import __version__
+from recorder.settings import Settings, SettingsError, load_settings
+
+EXIT_CONFIG = 2
+EXIT_STORAGE = 3
+EXIT_NOT_FOUND = 4
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="recorder",
+        description="Incident Recorder: incidents from Alertmanager and PagerDuty webhooks, "
+        "evidence from Prometheus, postmortem drafts.",
+    )
+    parser.add_argument("--version", action="version", version=f"recorder {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", help="TOML config file (or RECORDER_CONFIG)")
+    common.add_argument("--database-url", help="sqlite:///path.db or postgresql://…")
+    common.add_argument("--log-format", choices=["json", "console"])
+    common.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", parents=[common], help="run the daemon")
+    serve.add_argument("--listen", help="host:port to bind (default 127.0.0.1:9470)")
+    serve.add_argument("--prometheus-url", help="base URL of the Prometheus HTTP API")
+    serve.add_argument(
+        "--no-migrate", action="store_true", help="do not apply schema migrations at start"
+    )
+    sub.add_parser("migrate", parents=[common], help="apply schema migrations and exit")
+    report = sub.add_parser("report", parents=[common], help="print one incident's report")
+    report.add_argument("id", help="incident id")
+    report.add_argument("--format", choices=["markdown", "json", "html"], default="markdown")
+    incidents = sub.add_parser("incidents", parents=[common], help="list incidents")
+    incidents.add_argument("--status", choices=["open", "resolved"])
+    incidents.add_argument("--limit", type=int, default=50)
+    sub.add_parser(
+        "check-config",
+        parents=[common],
+        help="validate the configuration and print it with secrets masked",
+    )
+    demo = sub.add_parser(
+        "demo", parents=[common], help="run a local Prometheus + Alertmanager scenario"
+    )
+    demo.add_argument("--workdir", help="where to keep the demo's files (default: a temp dir)")
+    return parser
+
+
+def _flags(args: argparse.Namespace) -> dict[str, Any]:
+    names = ("listen", "database_url", "prometheus_url", "log_format", "log_level")
+    return {name: getattr(args, name, None) for name in names}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(config_path=args.config, flags=_flags(args))
+    except SettingsError as exc:
+        print(f"recorder: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    from recorder.logs import configure_logging
+
+    configure_logging(settings.log_format, settings.log_level)
+    if args.command == "check-config":
+        print(json.dumps(settings.masked(), indent=2, sort_keys=True))
+        return 0
+    if args.command == "serve":
+        return _serve(settings, migrate=not args.no_migrate)
+    if args.command == "demo":
+        from recorder.demo import run_demo
+
+        return run_demo(settings, workdir=args.workdir)
+    return asyncio.run(_offline(args, settings))
+
+
+def _serve(settings: Settings, *, migrate: bool) -> int:
+    from aiohttp import web
+
+    from recorder.web.app import create_app
+
+    app = create_app(settings, migrate=migrate)
+    print(
+        f"recorder {__version__} listening on http://{settings.listen} "
+        f"(storage: {settings.masked()['database_url']})",
+        file=sys.stderr,
+    )
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    return 0
+
+
+async def _offline(args: argparse.Namespace, settings: Settings) -> int:
+    from recorder.store.errors import IncidentNotFound, StoreError
+    from recorder.store.factory import open_store
+
+    store = open_store(settings.database_url)
+    try:
+        await store.start()
+        if args.command == "migrate":
+            applied = await store.migrate()
+            print(f"applied migrations: {applied}" if applied else "schema is up to date")
+            return 0
+        await store.check_ready()
+        if args.command == "incidents":
+            return await _print_incidents(store, args.status, args.limit)
+        if args.command == "report":
+            from recorder.reporting import render_report
+
+            text, _ = await render_report(store, settings, args.id, args.format)
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            return 0
+        raise AssertionError(args.command)
+    except IncidentNotFound as exc:
+        print(f"recorder: {exc}; list them with `recorder incidents`", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    except StoreError as exc:
+        print(f"recorder: {exc}", file=sys.stderr)
+        return EXIT_STORAGE
+    finally:
+        await store.close()
+
+
+async def _print_incidents(store: Any, status: str | None, limit: int) -> int:
+    from recorder.core.incident import IncidentStatus
+    from recorder.timefmt import to_rfc3339
+
+    page = await store.list_incidents(
+        status=IncidentStatus.RESOLVED if status == "resolved" else None,
+        open_only=status == "open",
+        limit=max(1, min(limit, 500)),
+        cursor=None,
+    )
+    print(f"{'ID':<22} {'STATUS':<14} {'SEVERITY':<9} {'STARTED (UTC)':<25} TITLE")
+    for incident in page.incidents:
+        print(
+            f"{incident.id:<22} {incident.status.value:<14} {incident.severity or '-':<9} "
+            f"{to_rfc3339(incident.started_at) or '':<25} {incident.title}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

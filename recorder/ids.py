@@ -1,0 +1,25 @@
+"""Incident ids: sortable by creation time, stable, URL-safe."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
+
+
+def _encode(value: int, length: int) -> str:
+    chars = []
+    for _ in range(length):
+        value, rem = divmod(value, 32)
+        chars.append(_ALPHABET[rem])
+    return "".join(reversed(chars))
+
+
+def new_incident_id(now: datetime) -> str:
+    """A ULID-like id: 10 chars of milliseconds since the epoch, then 10 random chars.
+
+    Ids sort by creation time, so "newest first" and list cursors order by id alone.
+    """
+    millis = int(now.timestamp() * 1000)
+    return _encode(millis, 10) + _encode(secrets.randbits(50), 10)

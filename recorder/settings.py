@@ -1,0 +1,267 @@
+"""Settings: one pydantic model read once; flag > environment > TOML file > default."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+
+from recorder.core.durations import parse_duration
+from recorder.core.lifecycle import DEFAULT_SEVERITY_MAP
+
+
+def _duration(value: object) -> object:
+    if isinstance(value, str):
+        return parse_duration(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+# Environment variables of the contract; anything else is ignored.
+ENV_VARS: Mapping[str, str] = {
+    "RECORDER_LISTEN": "listen",
+    "RECORDER_DATABASE_URL": "database_url",
+    "RECORDER_PROMETHEUS_URL": "prometheus_url",
+    "RECORDER_ALERTMANAGER_TOKEN": "alertmanager_token",
+    "RECORDER_PAGERDUTY_SECRET": "pagerduty_secret",
+    "RECORDER_PAGERDUTY_V2_BASIC_AUTH": "pagerduty_v2_basic_auth",
+    "RECORDER_API_TOKEN": "api_token",
+    "RECORDER_API_READ_AUTH": "api_read_auth",
+    "RECORDER_LOG_FORMAT": "log_format",
+    "RECORDER_LOG_LEVEL": "log_level",
+}
+CONFIG_ENV = "RECORDER_CONFIG"
+# Secrets come from the environment (or flags) only, never from the shared TOML file.
+SECRET_FIELDS = frozenset(
+    {"alertmanager_token", "pagerduty_secret", "pagerduty_v2_basic_auth", "api_token"}
+)
+
+DEFAULT_SIGNALS: tuple[tuple[str, str], ...] = (
+    (
+        "error_rate",
+        'sum(rate(http_requests_total{service="{{service}}",status=~"5.."}[1m])) / '
+        'sum(rate(http_requests_total{service="{{service}}"}[1m]))',
+    ),
+    (
+        "error_count",
+        'sum(increase(http_requests_total{service="{{service}}",status=~"5.."}[1m]))',
+    ),
+    ("pool_in_use", 'sum(db_pool_connections_in_use{service="{{service}}"})'),
+    ("pool_max", 'sum(db_pool_connections_max{service="{{service}}"})'),
+)
+
+
+class SettingsError(Exception):
+    """Configuration that cannot be used; the message says which setting and why."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SamplingSettings(_Strict):
+    """How often open incidents are sampled, and the baseline window before the first alert."""
+
+    interval: Duration = timedelta(seconds=15)
+    baseline_window: Duration = timedelta(hours=1)
+    concurrency: int = Field(default=16, ge=1, le=256)
+
+    @field_validator("interval", "baseline_window")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be longer than 0s")
+        return value
+
+
+class SignalSettings(_Strict):
+    """One PromQL query sampled per incident; `{{label}}` is filled from its labels."""
+
+    name: str = Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+    query: str = Field(min_length=1)
+
+
+class ThresholdSettings(_Strict):
+    """Warning and outage levels the report's Detection and Metrics figures use."""
+
+    pool_warning: float = Field(default=0.8, gt=0, le=1)
+    error_rate_factor: float = Field(default=10.0, gt=0)
+    error_rate_min: float = Field(default=0.01, ge=0, le=1)
+    outage_error_rate: float = Field(default=0.05, gt=0, le=1)
+
+
+class Settings(_Strict):
+    """Every setting of the recorder; see deploy/recorder.example.toml."""
+
+    listen: str = "127.0.0.1:9470"
+    database_url: str = "sqlite:///./recorder.db"
+    prometheus_url: str | None = None
+    alertmanager_token: SecretStr | None = None
+    pagerduty_secret: SecretStr | None = None
+    pagerduty_v2_basic_auth: SecretStr | None = None
+    api_token: SecretStr | None = None
+    api_read_auth: bool = False
+    log_format: Literal["json", "console"] | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    correlate_by: tuple[str, ...] = ("group_key",)
+    reopen_window: Duration = timedelta(minutes=10)
+    slo_target: float | None = Field(default=0.999, gt=0, lt=1)
+    severity: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_SEVERITY_MAP))
+    sampling: SamplingSettings = SamplingSettings()
+    signals: tuple[SignalSettings, ...] = tuple(
+        SignalSettings(name=n, query=q) for n, q in DEFAULT_SIGNALS
+    )
+    thresholds: ThresholdSettings = ThresholdSettings()
+    pagerduty_resolve_policy: Literal["resolve", "record_only"] = "resolve"
+    body_limit: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be host:port, e.g. 127.0.0.1:9470 or 0.0.0.0:9470")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError("must start with sqlite:/// (embedded) or postgresql:// (PostgreSQL)")
+        return value
+
+    @field_validator("prometheus_url")
+    @classmethod
+    def _prometheus_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// base URL of the Prometheus API")
+        return value.rstrip("/") if value else value
+
+    @field_validator("correlate_by")
+    @classmethod
+    def _correlate_by(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError('must name at least one label, or be ["group_key"]')
+        if "group_key" in value and len(value) > 1:
+            raise ValueError('"group_key" cannot be combined with labels')
+        return value
+
+    @field_validator("signals")
+    @classmethod
+    def _unique_signals(cls, value: tuple[SignalSettings, ...]) -> tuple[SignalSettings, ...]:
+        names = [s.name for s in value]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"signal names must be unique: {', '.join(duplicates)}")
+        return value
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+    @property
+    def pagerduty_secrets(self) -> list[str]:
+        if self.pagerduty_secret is None:
+            return []
+        return [s.strip() for s in self.pagerduty_secret.get_secret_value().split(",") if s.strip()]
+
+    def masked(self) -> dict[str, Any]:
+        """Effective settings as plain data, secrets and database passwords masked."""
+        data = self.model_dump(mode="json")
+        for name in SECRET_FIELDS:
+            if data.get(name) is not None:
+                data[name] = "***"
+        data["database_url"] = mask_url(self.database_url)
+        if self.prometheus_url:
+            data["prometheus_url"] = mask_url(self.prometheus_url)
+        return data
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _format_errors(error: ValidationError, origin: Mapping[str, str]) -> str:
+    lines = []
+    for item in error.errors():
+        loc = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        where = origin.get(str(item["loc"][0]) if item["loc"] else "", "")
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown setting (check the spelling; see deploy/recorder.example.toml)"
+        lines.append(f"  {loc}: {message}" + (f" [from {where}]" if where else ""))
+    return "invalid configuration:\n" + "\n".join(lines)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The TOML config file as a dict; secrets in it are refused."""
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise SettingsError(f"config file {path} does not exist") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"config file {path} is not valid TOML: {exc}") from exc
+    secrets = sorted(SECRET_FIELDS & data.keys())
+    if secrets:
+        raise SettingsError(
+            f"config file {path} holds secrets ({', '.join(secrets)}): set them in the "
+            "environment instead (RECORDER_*), so the file can be shared"
+        )
+    return data
+
+
+def load_settings(
+    *,
+    environ: Mapping[str, str] | None = None,
+    config_path: str | None = None,
+    flags: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read settings once: flags over environment over TOML file over defaults."""
+    env = os.environ if environ is None else environ
+    merged: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    path = config_path or env.get(CONFIG_ENV)
+    if path:
+        for key, value in read_toml(Path(path)).items():
+            merged[key] = value
+            origin[key] = str(path)
+    for var, name in ENV_VARS.items():
+        if var in env and env[var] != "":
+            merged[name] = env[var]
+            origin[name] = var
+    for name, value in (flags or {}).items():
+        if value is not None:
+            merged[name] = value
+            origin[name] = f"--{name.replace('_', '-')}"
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        raise SettingsError(_format_errors(exc, origin)) from None

@@ -1,0 +1,1 @@
+"""Persistence: one narrow protocol, SQLite and PostgreSQL backends."""

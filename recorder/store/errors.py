@@ -1,0 +1,44 @@
+"""Domain errors raised by every storage backend; drivers' errors never leak past a store."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """Base class for storage failures."""
+
+
+class StorageUnavailable(StoreError):
+    """The database cannot be reached or failed mid-operation; the caller should retry later."""
+
+    def __init__(self, backend: str, reason: str) -> None:
+        super().__init__(f"{backend} storage unavailable: {reason}")
+        self.backend = backend
+        self.reason = reason
+
+
+class NotMigrated(StoreError):
+    """The schema is older than this code expects; run `recorder migrate`."""
+
+    def __init__(self, current: int, expected: int) -> None:
+        super().__init__(
+            f"database schema is at version {current}, this recorder needs {expected}: "
+            "run `recorder migrate`"
+        )
+        self.current = current
+        self.expected = expected
+
+
+class IncidentNotFound(StoreError):
+    """No incident has this id."""
+
+    def __init__(self, incident_id: str) -> None:
+        super().__init__(f"incident {incident_id!r} not found")
+        self.incident_id = incident_id
+
+
+class InvalidCursor(StoreError):
+    """A list cursor that this store did not issue."""
+
+    def __init__(self, cursor: str) -> None:
+        super().__init__(f"invalid cursor {cursor!r}")
+        self.cursor = cursor

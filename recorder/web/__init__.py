@@ -1,0 +1,1 @@
+"""HTTP shell: aiohttp app factory, webhooks, API, pages."""

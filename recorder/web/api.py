@@ -1,0 +1,233 @@
+"""The incident API under /api/v1: list, read, edit, acknowledge, resolve, add to timeline."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+
+from recorder.core.actions import Actor, Edit, acknowledge, add_entry, edit, resolve
+from recorder.core.incident import (
+    HUMAN_FIELDS,
+    IncidentStatus,
+    IncidentView,
+    Outcome,
+    TimelineEntry,
+    TimelineKind,
+)
+from recorder.timefmt import parse_rfc3339
+from recorder.web.auth import require_bearer
+from recorder.web.intake import read_limited, require_json
+from recorder.web.keys import CLOCK, RECORDING, SETTINGS, STORE
+from recorder.web.problems import Problem
+from recorder.web.serialize import incident_detail, incident_summary
+
+API_BODY_LIMIT = 256 * 1024
+MAX_LIMIT = 500
+
+
+def require_read(request: web.Request) -> None:
+    """Reads are open unless RECORDER_API_READ_AUTH=true."""
+    settings = request.app[SETTINGS]
+    if settings.api_read_auth:
+        require_bearer(request, settings.api_token, "reading the API")
+
+
+def require_write(request: web.Request) -> None:
+    """Writes need the API token when one is configured."""
+    require_bearer(request, request.app[SETTINGS].api_token, "writing through the API")
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ActorBody(_Body):
+    by: str = Field(min_length=1, max_length=200)
+    at: datetime | None = None
+    note: str = Field(default="", max_length=2000)
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("needs a time zone (RFC 3339, e.g. 2026-11-28T14:02:00Z)")
+        return value
+
+
+class TimelineBody(_Body):
+    at: datetime
+    event: str = Field(min_length=1, max_length=2000)
+    action: str = Field(default="", max_length=2000)
+    by: str = Field(min_length=1, max_length=200)
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("needs a time zone (RFC 3339, e.g. 2026-11-28T14:02:00Z)")
+        return value
+
+
+class _PatchBase(_Body):
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    status: IncidentStatus | None = None
+    severity: str | None = Field(default=None, min_length=1, max_length=40)
+    by: str = Field(default="API", min_length=1, max_length=200)
+
+
+# The human fields come from HUMAN_FIELDS so the API and the report cannot drift apart.
+PatchBody: type[BaseModel] = create_model(
+    "PatchBody",
+    __base__=_PatchBase,
+    **{name: (str | None, Field(default=None, max_length=20000)) for name in HUMAN_FIELDS},
+)
+
+B = TypeVar("B", bound=BaseModel)
+
+
+async def read_json_body(request: web.Request, model: type[B]) -> B:
+    """Parse and validate a JSON API body; 400 for bad JSON, 422 for schema errors."""
+    require_json(request)
+    raw = await read_limited(request, API_BODY_LIMIT)
+    try:
+        data = json.loads(raw or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise Problem(400, "Invalid JSON", f"the body is not JSON: {exc}") from exc
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
+        )
+        raise Problem(422, "Invalid request body", details) from exc
+
+
+async def list_incidents(request: web.Request) -> web.Response:
+    """GET /api/v1/incidents: newest first, `status`, `limit`, `cursor`."""
+    require_read(request)
+    status_text = request.query.get("status")
+    open_only = False
+    status: IncidentStatus | None = None
+    if status_text == "open":
+        open_only = True
+    elif status_text:
+        try:
+            status = IncidentStatus(status_text)
+        except ValueError:
+            raise Problem(
+                400,
+                "Invalid status filter",
+                "status must be open, resolved, investigating or mitigating",
+            ) from None
+    try:
+        limit = int(request.query.get("limit", "50"))
+    except ValueError:
+        raise Problem(400, "Invalid limit", "limit must be a whole number from 1 to 500") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise Problem(400, "Invalid limit", "limit must be a whole number from 1 to 500")
+    page = await request.app[STORE].list_incidents(
+        status=status, open_only=open_only, limit=limit, cursor=request.query.get("cursor")
+    )
+    return web.json_response(
+        {
+            "incidents": [incident_summary(i) for i in page.incidents],
+            "next_cursor": page.next_cursor,
+        }
+    )
+
+
+async def incident_payload(request: web.Request, incident_id: str) -> dict[str, Any]:
+    """The full incident object, loaded with its alerts and timeline."""
+    store = request.app[STORE]
+    view = await store.load(incident_id)
+    timeline = await store.load_timeline(incident_id)
+    return incident_detail(view.incident, view.alerts.values(), timeline)
+
+
+async def get_incident(request: web.Request) -> web.Response:
+    """GET /api/v1/incidents/{id}."""
+    require_read(request)
+    return web.json_response(await incident_payload(request, request.match_info["id"]))
+
+
+async def _apply(request: web.Request, decide: Any) -> web.Response:
+    incident_id = request.match_info["id"]
+    outcome: Outcome = await request.app[RECORDING].update(incident_id, decide)
+    request["log_fields"].update(
+        incident_id=incident_id, transitions=[t.value for t in outcome.transitions]
+    )
+    return web.json_response(await incident_payload(request, incident_id))
+
+
+async def acknowledge_incident(request: web.Request) -> web.Response:
+    """POST /api/v1/incidents/{id}/acknowledge {"by": name}: the first ack wins."""
+    require_write(request)
+    body = await read_json_body(request, ActorBody)
+    now = request.app[CLOCK].now()
+    actor = Actor(by=body.by, source=f"API ({body.by})")
+
+    def decide(view: IncidentView) -> Outcome:
+        return acknowledge(view, actor, body.at or now, now)
+
+    return await _apply(request, decide)
+
+
+async def resolve_incident(request: web.Request) -> web.Response:
+    """POST /api/v1/incidents/{id}/resolve {"by": name}."""
+    require_write(request)
+    body = await read_json_body(request, ActorBody)
+    now = request.app[CLOCK].now()
+    actor = Actor(by=body.by, source=f"API ({body.by})")
+
+    def decide(view: IncidentView) -> Outcome:
+        return resolve(view, actor, body.at or now, now, note=body.note)
+
+    return await _apply(request, decide)
+
+
+async def add_timeline_entry(request: web.Request) -> web.Response:
+    """POST /api/v1/incidents/{id}/timeline {"at", "event", "action", "by"}."""
+    require_write(request)
+    body = await read_json_body(request, TimelineBody)
+    now = request.app[CLOCK].now()
+    entry = TimelineEntry(
+        at=parse_rfc3339(body.at.isoformat()),
+        event=body.event,
+        action=body.action,
+        by=body.by,
+        source=f"API ({body.by})",
+        kind=TimelineKind.MANUAL,
+    )
+
+    def decide(view: IncidentView) -> Outcome:
+        return add_entry(view, entry, now)
+
+    response = await _apply(request, decide)
+    response.set_status(201)
+    return response
+
+
+async def patch_incident(request: web.Request) -> web.Response:
+    """PATCH /api/v1/incidents/{id}: title, status, severity and the human sections."""
+    require_write(request)
+    body = await read_json_body(request, PatchBody)
+    values = body.model_dump(exclude_unset=True)
+    human = {name: values[name] or "" for name in HUMAN_FIELDS if name in values}
+    change = Edit(
+        title=values.get("title"),
+        status=values.get("status"),
+        severity=values.get("severity"),
+        human=human or None,
+    )
+    now = request.app[CLOCK].now()
+    by = str(values.get("by", "API"))
+    actor = Actor(by=by, source=f"API ({by})")
+
+    def decide(view: IncidentView) -> Outcome:
+        return edit(view, change, actor, now)
+
+    return await _apply(request, decide)

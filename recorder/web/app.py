@@ -1,0 +1,128 @@
+"""The aiohttp application factory: one cleanup context per resource, typed state keys."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import structlog
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from recorder import __version__
+from recorder.clock import Clock, SystemClock
+from recorder.core.lifecycle import Policy
+from recorder.metrics import RecorderMetrics
+from recorder.recording import Recording
+from recorder.settings import Settings
+from recorder.storage_state import StorageState, bring_up, keep_bringing_up
+from recorder.store.errors import StoreError
+from recorder.store.factory import open_store
+from recorder.store.protocol import Store
+from recorder.web import api, health, openapi, webhooks
+from recorder.web.keys import CLOCK, LOG, METRICS, RECORDING, SETTINGS, STORAGE_STATE, STORE
+from recorder.web.metrics_endpoint import metrics_handler
+from recorder.web.problems import Handler, problems_and_access_log
+
+_NEEDS_STORAGE = ("/webhooks/", "/api/v1/incidents")
+
+
+@web.middleware
+async def storage_gate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer 503 quickly on storage paths until storage has come up once."""
+    if request.path.startswith(_NEEDS_STORAGE):
+        request.app[STORAGE_STATE].require(request.app[STORE].backend)
+    return await handler(request)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    registry: CollectorRegistry | None = None,
+    migrate: bool = True,
+) -> web.Application:
+    """Build the recorder's web application.
+
+    `store`, `clock` and `registry` are injectable for tests; by default the store comes
+    from `settings.database_url`, the clock is the system clock and metrics go to a fresh
+    registry. Storage is connected (and migrated unless `migrate=False`) at startup; if
+    that fails the app still serves, answers 503 on storage paths and keeps retrying.
+    """
+    app = web.Application(
+        middlewares=[problems_and_access_log, storage_gate],
+        client_max_size=settings.body_limit,
+    )
+    store = store or open_store(settings.database_url)
+    log: structlog.typing.FilteringBoundLogger = structlog.get_logger("recorder")
+    metrics = RecorderMetrics(
+        registry or CollectorRegistry(), version=__version__, backend=store.backend
+    )
+    app[SETTINGS] = settings
+    app[STORE] = store
+    app[CLOCK] = clock or SystemClock()
+    app[LOG] = log
+    app[METRICS] = metrics
+    app[STORAGE_STATE] = StorageState()
+    app[RECORDING] = Recording(
+        store,
+        policy=Policy(reopen_window=settings.reopen_window, severity_map=settings.severity),
+        correlate_by=settings.correlate_by,
+        clock=app[CLOCK],
+        metrics=metrics,
+        log=log,
+    )
+
+    async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
+        state = app[STORAGE_STATE]
+        retry: asyncio.Task[None] | None = None
+        try:
+            await bring_up(store, state, migrate=migrate)
+            app[METRICS].incidents_open.set(await store.count_open())
+            log.info("storage_ready", backend=store.backend)
+        except StoreError as exc:
+            state.last_error = str(exc)
+            log.warning("storage_unavailable_at_start", error=str(exc), backend=store.backend)
+            retry = asyncio.create_task(keep_bringing_up(store, state, log, migrate=migrate))
+        yield
+        if retry is not None:
+            retry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await retry
+        await store.close()
+
+    app.cleanup_ctx.append(storage_ctx)
+    _warn_open_endpoints(settings, log)
+    _add_routes(app)
+    return app
+
+
+def _warn_open_endpoints(settings: Settings, log: structlog.typing.FilteringBoundLogger) -> None:
+    if settings.alertmanager_token is None:
+        log.warning(
+            "alertmanager_webhook_unauthenticated",
+            hint="set RECORDER_ALERTMANAGER_TOKEN and the bearer credentials in Alertmanager",
+        )
+    if not settings.pagerduty_secrets:
+        log.warning(
+            "pagerduty_signatures_unchecked",
+            hint="set RECORDER_PAGERDUTY_SECRET to the webhook subscription's signing secret",
+        )
+    if settings.api_token is None:
+        log.warning("api_writes_unauthenticated", hint="set RECORDER_API_TOKEN")
+
+
+def _add_routes(app: web.Application) -> None:
+    app.router.add_get("/healthz", health.healthz)
+    app.router.add_get("/readyz", health.readyz)
+    app.router.add_get("/metrics", metrics_handler)
+    app.router.add_post("/webhooks/alertmanager", webhooks.alertmanager_webhook)
+    app.router.add_get("/api/v1/openapi.json", openapi.openapi_handler)
+    app.router.add_get("/api/v1/incidents", api.list_incidents)
+    app.router.add_get("/api/v1/incidents/{id}", api.get_incident)
+    app.router.add_patch("/api/v1/incidents/{id}", api.patch_incident)
+    app.router.add_post("/api/v1/incidents/{id}/acknowledge", api.acknowledge_incident)
+    app.router.add_post("/api/v1/incidents/{id}/resolve", api.resolve_incident)
+    app.router.add_post("/api/v1/incidents/{id}/timeline", api.add_timeline_entry)

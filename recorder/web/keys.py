@@ -1,0 +1,21 @@
+"""Typed application state keys, declared in one place."""
+
+from __future__ import annotations
+
+import structlog
+from aiohttp import web
+
+from recorder.clock import Clock
+from recorder.metrics import RecorderMetrics
+from recorder.recording import Recording
+from recorder.settings import Settings
+from recorder.storage_state import StorageState
+from recorder.store.protocol import Store
+
+SETTINGS = web.AppKey("settings", Settings)
+STORE = web.AppKey("store", Store)
+CLOCK = web.AppKey("clock", Clock)
+METRICS = web.AppKey("metrics", RecorderMetrics)
+RECORDING = web.AppKey("recording", Recording)
+LOG = web.AppKey("log", structlog.typing.FilteringBoundLogger)
+STORAGE_STATE = web.AppKey("storage_state", StorageState)
