@@ -21,7 +21,7 @@ from recorder.core.incident import (
 from recorder.timefmt import parse_rfc3339
 from recorder.web.auth import require_bearer
 from recorder.web.intake import read_limited, require_json
-from recorder.web.keys import CLOCK, RECORDING, SETTINGS, STORE
+from recorder.web.keys import CLOCK, LOG_FIELDS, RECORDING, SETTINGS, STORE
 from recorder.web.problems import Problem
 from recorder.web.serialize import incident_detail, incident_summary
 
@@ -157,7 +157,7 @@ async def get_incident(request: web.Request) -> web.Response:
 async def _apply(request: web.Request, decide: Any) -> web.Response:
     incident_id = request.match_info["id"]
     outcome: Outcome = await request.app[RECORDING].update(incident_id, decide)
-    request["log_fields"].update(
+    request[LOG_FIELDS].update(
         incident_id=incident_id, transitions=[t.value for t in outcome.transitions]
     )
     return web.json_response(await incident_payload(request, incident_id))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
 from aiohttp import web
 
@@ -19,3 +21,5 @@ METRICS = web.AppKey("metrics", RecorderMetrics)
 RECORDING = web.AppKey("recording", Recording)
 LOG = web.AppKey("log", structlog.typing.FilteringBoundLogger)
 STORAGE_STATE = web.AppKey("storage_state", StorageState)
+# Extra fields a handler adds to its request's single log line.
+LOG_FIELDS = web.RequestKey("log_fields", dict[str, Any])

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from alert_adapters.errors import PayloadInvalid, PayloadNotJSON, UnsupportedVersion
 from recorder.store.errors import IncidentNotFound, InvalidCursor, NotMigrated, StorageUnavailable
-from recorder.web.keys import LOG
+from recorder.web.keys import LOG, LOG_FIELDS
 
 PROBLEM_TYPE = "https://incident-recorder.dev/problems/"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -83,7 +83,7 @@ async def problems_and_access_log(request: web.Request, handler: Handler) -> web
     structlog.contextvars.bind_contextvars(request_id=request_id)
     started = time.perf_counter()
     fields: dict[str, Any] = {}
-    request["log_fields"] = fields
+    request[LOG_FIELDS] = fields
     try:
         try:
             response = await handler(request)

@@ -7,10 +7,11 @@ import time
 from aiohttp import web
 
 from alert_adapters.alertmanager import parse_alertmanager
+from alert_adapters.errors import PayloadError
 from recorder.store.errors import StoreError
 from recorder.web.auth import require_bearer
 from recorder.web.intake import read_limited, require_json
-from recorder.web.keys import METRICS, RECORDING, SETTINGS
+from recorder.web.keys import LOG_FIELDS, METRICS, RECORDING, SETTINGS
 from recorder.web.problems import Problem
 
 
@@ -29,15 +30,14 @@ async def alertmanager_webhook(request: web.Request) -> web.Response:
         stored = any(o.changed for o in outcomes)
         outcome = "stored" if stored else "duplicate"
         ids = sorted({o.incident.id for o in outcomes if o.incident is not None})
-        request["log_fields"].update(source="alertmanager", outcome=outcome, incidents=ids)
+        request[LOG_FIELDS].update(source="alertmanager", outcome=outcome, incidents=ids)
         return web.json_response({"status": outcome, "incidents": ids})
     except StoreError:
         raise
     except Problem as exc:
         outcome = "rejected" if exc.status < 500 else "error"
         raise
-    except ValueError:
-        # Adapter payload errors are ValueErrors; they map to 400/422 in problems.py.
+    except PayloadError:
         outcome = "rejected"
         raise
     finally:

@@ -1,0 +1,108 @@
+"""Settings precedence, validation and masking."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from recorder.settings import SettingsError, load_settings, mask_url
+
+
+def write(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "recorder.toml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_defaults_match_the_contract() -> None:
+    """With nothing set, the documented defaults apply."""
+    s = load_settings(environ={})
+    assert s.listen == "127.0.0.1:9470"
+    assert s.database_url == "sqlite:///./recorder.db"
+    assert s.prometheus_url is None
+    assert s.correlate_by == ("group_key",)
+    assert s.reopen_window == timedelta(minutes=10)
+    assert s.body_limit == 1024 * 1024
+
+
+def test_flag_beats_env_beats_file(tmp_path: Path) -> None:
+    """Precedence is flag > environment > TOML file > default."""
+    path = write(tmp_path, 'listen = "127.0.0.1:1111"\nreopen_window = "5m"\n')
+    env = {"RECORDER_CONFIG": path, "RECORDER_LISTEN": "127.0.0.1:2222"}
+    assert load_settings(environ=env).listen == "127.0.0.1:2222"
+    assert load_settings(environ=env).reopen_window == timedelta(minutes=5)
+    flagged = load_settings(environ=env, flags={"listen": "127.0.0.1:3333"})
+    assert flagged.listen == "127.0.0.1:3333"
+
+
+def test_unknown_file_key_is_an_error(tmp_path: Path) -> None:
+    """A misspelt key fails loudly instead of being ignored."""
+    path = write(tmp_path, 'reopen_windw = "5m"\n')
+    with pytest.raises(SettingsError, match="reopen_windw: unknown setting"):
+        load_settings(environ={}, config_path=path)
+
+
+def test_unknown_nested_key_is_an_error(tmp_path: Path) -> None:
+    """Unknown keys inside tables fail too."""
+    path = write(tmp_path, '[sampling]\nintervall = "5s"\n')
+    with pytest.raises(SettingsError, match=r"sampling\.intervall"):
+        load_settings(environ={}, config_path=path)
+
+
+def test_bad_duration_names_the_setting(tmp_path: Path) -> None:
+    """A bad duration says which setting and what a good one looks like."""
+    path = write(tmp_path, 'reopen_window = "ten minutes"\n')
+    with pytest.raises(SettingsError, match="reopen_window.*15s, 10m"):
+        load_settings(environ={}, config_path=path)
+
+
+def test_secrets_in_file_are_refused(tmp_path: Path) -> None:
+    """Tokens belong in the environment, never in the shared file."""
+    path = write(tmp_path, 'api_token = "x"\n')
+    with pytest.raises(SettingsError, match="secrets"):
+        load_settings(environ={}, config_path=path)
+
+
+def test_missing_config_file_says_so(tmp_path: Path) -> None:
+    """A config path that does not exist is reported by name."""
+    with pytest.raises(SettingsError, match="does not exist"):
+        load_settings(environ={}, config_path=str(tmp_path / "nope.toml"))
+
+
+def test_masked_settings_hide_secrets_and_passwords() -> None:
+    """check-config output never shows a token or a database password."""
+    s = load_settings(
+        environ={
+            "RECORDER_API_TOKEN": "tok-123",
+            "RECORDER_PAGERDUTY_SECRET": "a,b",
+            "RECORDER_DATABASE_URL": "postgresql://u:hunter2@db:5432/rec",
+        }
+    )
+    masked = s.masked()
+    text = repr(masked)
+    assert "tok-123" not in text
+    assert "hunter2" not in text
+    assert masked["database_url"] == "postgresql://u:***@db:5432/rec"
+    assert s.pagerduty_secrets == ["a", "b"]
+
+
+def test_mask_url_leaves_passwordless_urls_alone() -> None:
+    """URLs without a password are printed as they are."""
+    assert mask_url("postgresql://postgres@127.0.0.1/test") == "postgresql://postgres@127.0.0.1/test"
+
+
+def test_example_config_loads() -> None:
+    """deploy/recorder.example.toml is a valid configuration."""
+    path = Path(__file__).resolve().parents[2] / "deploy" / "recorder.example.toml"
+    s = load_settings(environ={}, config_path=str(path))
+    assert {sig.name for sig in s.signals} >= {"error_rate", "error_count", "pool_in_use", "pool_max"}
+
+
+def test_invalid_listen_and_database_url(tmp_path: Path) -> None:
+    """Malformed listen addresses and database URLs are rejected with guidance."""
+    with pytest.raises(SettingsError, match="host:port"):
+        load_settings(environ={"RECORDER_LISTEN": "9470"})
+    with pytest.raises(SettingsError, match="sqlite:///"):
+        load_settings(environ={"RECORDER_DATABASE_URL": "mysql://x"})
