@@ -1,0 +1,122 @@
+"""The report's JSON form: the same figures as the Markdown, as plain JSON values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from recorder.core.incident import TimelineEntry
+from recorder.report.figures import format_day, format_rfc3339
+from recorder.report.model import Figure, Instant, Report
+
+FORMAT_VERSION = 1
+
+
+def report_to_json(report: Report) -> dict[str, Any]:
+    """The report as a `json.dumps`-ready dict.
+
+    Instants are RFC 3339 UTC strings ending in "Z" (null when unknown), durations are
+    seconds, every figure has `value`, `unit`, `text` (as printed in Markdown), `source`
+    (the instants or signals it was derived from), `unknown_reason` and `note`.
+    Free text is raw, not escaped: consumers escape for their own output.
+    """
+    started = report.instants["triggered_at"].at
+    # Immediate actions and status updates are timeline entries: convert each once.
+    timeline = [_entry(e) for e in report.timeline]
+    converted = {id(e): d for e, d in zip(report.timeline, timeline, strict=True)}
+
+    def convert(entry: TimelineEntry) -> dict[str, Any]:
+        return converted.get(id(entry)) or _entry(entry)
+
+    return {
+        "format_version": FORMAT_VERSION,
+        "incident_id": report.incident_id,
+        "title": report.title,
+        "date": format_day(started) if started else None,
+        "status": report.status.value,
+        "severity": report.severity,
+        "opened_by": report.opened_by,
+        "ongoing": report.ongoing,
+        "generated_at": format_rfc3339(report.generated_at),
+        "acknowledged_by": report.acknowledged_by,
+        "resolved_by": report.resolved_by,
+        "instants": {name: _instant(i) for name, i in report.instants.items()},
+        "figures": {name: _figure(f) for name, f in report.figures.items()},
+        "summary": {"text": report.summary, "draft": report.summary_is_draft},
+        "services_affected": [
+            {"label": s.label, "value": s.value} for s in report.services_affected
+        ],
+        "detection": {
+            "automated_alert": report.detected_by_alert,
+            "alert_names": list(report.alert_names),
+            "alert_summaries": list(report.alert_summaries),
+            "quality": list(report.detection_quality),
+            "quality_unknown_reason": report.detection_quality_unknown,
+        },
+        "timeline": timeline,
+        "immediate_actions": [convert(e) for e in report.immediate_actions],
+        "status_updates": [convert(e) for e in report.status_updates],
+        "human": {
+            name: {"text": h.text, "filled": h.filled, "prompt": h.prompt}
+            for name, h in report.human.items()
+        },
+        "related_incidents": [
+            {
+                "id": r.id,
+                "title": r.title,
+                "started_at": format_rfc3339(r.started_at),
+                "status": r.status.value,
+            }
+            for r in report.related
+        ],
+        "links": [{"label": link.label, "url": link.url} for link in report.links],
+        "pagerduty": (
+            None
+            if report.pagerduty is None
+            else {
+                "id": report.pagerduty.id,
+                "html_url": report.pagerduty.html_url,
+                "incident_key": report.pagerduty.incident_key,
+            }
+        ),
+        "signals": [
+            {
+                "name": t.name,
+                "unit": t.unit,
+                "rows": [{"at": format_rfc3339(at), "value": value} for at, value in t.rows],
+            }
+            for t in report.signal_tables
+        ],
+        "charts": dict(report.chart_links),
+    }
+
+
+def _instant(instant: Instant) -> dict[str, Any]:
+    return {
+        "at": format_rfc3339(instant.at) if instant.at else None,
+        "source": instant.source,
+        "stored_as": instant.stored_as,
+        "unknown_reason": instant.unknown_reason,
+    }
+
+
+def _figure(figure: Figure) -> dict[str, Any]:
+    return {
+        "value": figure.value,
+        "unit": figure.unit,
+        "text": figure.text,
+        "source": figure.source,
+        "unknown_reason": figure.unknown_reason,
+        "note": figure.note,
+    }
+
+
+def _entry(entry: TimelineEntry) -> dict[str, Any]:
+    return {
+        "at": format_rfc3339(entry.at),
+        "event": entry.event,
+        "action": entry.action,
+        "by": entry.by,
+        "source": entry.source,
+        "kind": entry.kind.value,
+        "derived": entry.derived,
+    }
