@@ -1,0 +1,227 @@
+"""Samples and series: the plain values a sampled signal is stored, summarized and integrated as."""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+GAP_FACTOR = 2.5
+"""Consecutive samples further apart than this many sampling intervals leave a gap."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One value of one signal at one instant (timezone-aware)."""
+
+    at: datetime
+    value: float
+
+    def __post_init__(self) -> None:
+        if self.at.tzinfo is None:
+            raise ValueError(f"sample time {self.at.isoformat()} is naive; pass an aware UTC time")
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One time series as Prometheus returned it: its labels and samples in time order."""
+
+    labels: Mapping[str, str]
+    samples: tuple[Sample, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """An interval with no samples, longer than `GAP_FACTOR` sampling intervals."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def seconds(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": rfc3339(self.start), "end": rfc3339(self.end), "seconds": self.seconds}
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesSummary:
+    """What one signal's stored samples look like: for the API's `signals` field and tables.
+
+    `finite` counts samples with a finite value; NaN and ±Inf (e.g. 0/0 with no traffic)
+    are stored but left out of min, max and mean.
+    """
+
+    signal: str
+    count: int
+    finite: int
+    min: float | None
+    max: float | None
+    mean: float | None
+    first_at: datetime | None
+    last_at: datetime | None
+    gaps: tuple[Gap, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "signal": self.signal,
+            "count": self.count,
+            "finite": self.finite,
+            "min": self.min,
+            "max": self.max,
+            "mean": self.mean,
+            "first_at": rfc3339(self.first_at),
+            "last_at": rfc3339(self.last_at),
+            "gaps": [gap.to_dict() for gap in self.gaps],
+        }
+
+
+def rfc3339(at: datetime | None) -> str | None:
+    """RFC 3339 UTC text with a `Z`, milliseconds only when there are any."""
+    if at is None:
+        return None
+    utc = at.astimezone(UTC)
+    spec = "milliseconds" if utc.microsecond else "seconds"
+    return utc.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
+
+
+def json_number(value: float | None) -> float | None:
+    """The value, or None where JSON has no number for it (NaN, ±Inf)."""
+    return value if value is not None and math.isfinite(value) else None
+
+
+def in_order(samples: Sequence[Sample]) -> tuple[Sample, ...]:
+    """The samples sorted by time (stable, so equal instants keep their order)."""
+    return tuple(sorted(samples, key=lambda s: s.at))
+
+
+def finite(samples: Sequence[Sample]) -> tuple[Sample, ...]:
+    """Only the samples whose value is a finite number."""
+    return tuple(s for s in samples if math.isfinite(s.value))
+
+
+def merge_series(*parts: Sequence[Series]) -> list[Series]:
+    """Join results of split range queries: one series per label set, samples by time.
+
+    A timestamp present in two parts is kept once (the first part wins). Series come out
+    sorted by labels, as Prometheus sorts them.
+    """
+    by_labels: dict[tuple[tuple[str, str], ...], dict[datetime, Sample]] = {}
+    for part in parts:
+        for series in part:
+            key = tuple(sorted(series.labels.items()))
+            points = by_labels.setdefault(key, {})
+            for sample in series.samples:
+                points.setdefault(sample.at, sample)
+    return [
+        Series(labels=dict(key), samples=in_order(list(points.values())))
+        for key, points in sorted(by_labels.items())
+    ]
+
+
+def typical_interval(samples_by_signal: Mapping[str, Sequence[Sample]]) -> float | None:
+    """Median spacing in seconds between consecutive samples of the same signal, if any."""
+    spacings: list[float] = []
+    for samples in samples_by_signal.values():
+        ordered = in_order(samples)
+        spacings.extend(
+            d for a, b in itertools.pairwise(ordered) if (d := (b.at - a.at).total_seconds()) > 0
+        )
+    if not spacings:
+        return None
+    spacings.sort()
+    mid = len(spacings) // 2
+    return spacings[mid] if len(spacings) % 2 else (spacings[mid - 1] + spacings[mid]) / 2
+
+
+def summarize_series(
+    signal: str, samples: Sequence[Sample], *, interval_seconds: float | None
+) -> SeriesSummary:
+    """Count, range, mean, first/last time and gaps (> 2.5 intervals) of one signal."""
+    ordered = in_order(samples)
+    values = [s.value for s in finite(ordered)]
+    gaps: tuple[Gap, ...] = ()
+    if interval_seconds is not None:
+        limit = GAP_FACTOR * interval_seconds
+        gaps = tuple(
+            Gap(a.at, b.at)
+            for a, b in itertools.pairwise(ordered)
+            if (b.at - a.at).total_seconds() > limit
+        )
+    return SeriesSummary(
+        signal=signal,
+        count=len(ordered),
+        finite=len(values),
+        min=min(values) if values else None,
+        max=max(values) if values else None,
+        mean=math.fsum(values) / len(values) if values else None,
+        first_at=ordered[0].at if ordered else None,
+        last_at=ordered[-1].at if ordered else None,
+        gaps=gaps,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """Result of a step-wise integration: seconds where a condition held, seconds known."""
+
+    matched: float
+    covered: float
+
+
+def time_where(
+    samples: Sequence[Sample],
+    condition: Callable[[float], bool],
+    *,
+    start: datetime,
+    end: datetime,
+    max_hold: float | None,
+) -> Coverage:
+    """Step-wise integration: each sample's value holds until the next sample.
+
+    A value holds for at most `max_hold` seconds (so a gap in sampling counts as unknown,
+    not as the last value), and only the part inside [start, end] counts. A sample taken
+    before `start` therefore covers the start of the window. Non-finite values count as
+    covered time where the condition is false.
+    """
+    ordered = in_order(samples)
+    matched = covered = 0.0
+    for index, sample in enumerate(ordered):
+        until = ordered[index + 1].at if index + 1 < len(ordered) else end
+        hold = (until - sample.at).total_seconds()
+        if max_hold is not None:
+            hold = min(hold, max_hold)
+        lo = max(sample.at.timestamp(), start.timestamp())
+        hi = min(sample.at.timestamp() + hold, end.timestamp())
+        if hi <= lo:
+            continue
+        covered += hi - lo
+        if math.isfinite(sample.value) and condition(sample.value):
+            matched += hi - lo
+    return Coverage(matched=matched, covered=covered)
+
+
+def pair_nearest(
+    left: Sequence[Sample], right: Sequence[Sample]
+) -> list[tuple[datetime, float, float]]:
+    """For each left sample, (time, left value, value of the right sample nearest in time).
+
+    Used to divide pool in-use by pool max: both are sampled on the same tick, and the
+    max rarely changes, so the nearest max is the one that applied. Ties go to the earlier.
+    """
+    right_sorted = in_order(finite(right))
+    if not right_sorted:
+        return []
+    times = [s.at for s in right_sorted]
+    pairs: list[tuple[datetime, float, float]] = []
+    for sample in in_order(finite(left)):
+        i = bisect.bisect_left(times, sample.at)
+        candidates = [c for c in (i - 1, i) if 0 <= c < len(times)]
+        best = min(candidates, key=lambda c: (abs((times[c] - sample.at).total_seconds()), c))
+        pairs.append((sample.at, sample.value, right_sorted[best].value))
+    return pairs

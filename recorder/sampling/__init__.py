@@ -1,0 +1,1 @@
+"""Sampling Prometheus while incidents run: signal templates and the HTTP API client."""
