@@ -20,6 +20,15 @@ DecideExisting = Callable[[IncidentView], Outcome]
 
 
 @dataclass(frozen=True, slots=True)
+class StoredSample:
+    """One Prometheus sample of one signal, kept with the incident it is evidence for."""
+
+    signal: str
+    at: datetime
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
 class IncidentPage:
     """One page of the incident list, newest first."""
 
@@ -72,3 +81,10 @@ class Store(Protocol):
 
     async def latest_change(self) -> datetime | None:
         """When the newest incident was last updated (for readiness and dashboards)."""
+
+    async def save_samples(self, incident_id: str, samples: Sequence[StoredSample]) -> int:
+        """Store samples in one batch; a sample already stored for (incident, signal, at)
+        is kept as it is. Returns how many were new."""
+
+    async def load_samples(self, incident_id: str) -> dict[str, list[tuple[datetime, float]]]:
+        """Every stored sample of the incident, per signal, in time order."""

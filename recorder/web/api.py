@@ -18,6 +18,7 @@ from recorder.core.incident import (
     TimelineEntry,
     TimelineKind,
 )
+from recorder.reporting import FORMATS, render_report
 from recorder.timefmt import parse_rfc3339
 from recorder.web.auth import require_bearer
 from recorder.web.intake import read_limited, require_json
@@ -231,3 +232,19 @@ async def patch_incident(request: web.Request) -> web.Response:
         return edit(view, change, actor, now)
 
     return await _apply(request, decide)
+
+
+async def get_report(request: web.Request) -> web.Response:
+    """GET /api/v1/incidents/{id}/report?format=markdown|json|html."""
+    require_read(request)
+    fmt = request.query.get("format", "markdown")
+    if fmt not in FORMATS:
+        raise Problem(400, "Invalid format", "format must be markdown, json or html")
+    text, content_type = await render_report(
+        request.app[STORE],
+        request.app[SETTINGS],
+        request.match_info["id"],
+        fmt,
+        now=request.app[CLOCK].now(),
+    )
+    return web.Response(text=text, content_type=content_type, charset="utf-8")

@@ -122,6 +122,7 @@ def _add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/openapi.json", openapi.openapi_handler)
     app.router.add_get("/api/v1/incidents", api.list_incidents)
     app.router.add_get("/api/v1/incidents/{id}", api.get_incident)
+    app.router.add_get("/api/v1/incidents/{id}/report", api.get_report)
     app.router.add_patch("/api/v1/incidents/{id}", api.patch_incident)
     app.router.add_post("/api/v1/incidents/{id}/acknowledge", api.acknowledge_incident)
     app.router.add_post("/api/v1/incidents/{id}/resolve", api.resolve_incident)
