@@ -1,0 +1,89 @@
+"""Versioned SQL migrations: files `migrations/<backend>/NNNN_name.sql`, applied in order."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+_FILE_NAME = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
+
+SCHEMA_MIGRATIONS_TABLE = "schema_migrations"
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One schema change: applied once, in one transaction, in version order."""
+
+    version: int
+    name: str
+    sql: str
+
+
+class MigrationFileError(Exception):
+    """The migration files of a backend are misnamed, duplicated or have gaps."""
+
+
+@cache
+def load_migrations(backend: str) -> tuple[Migration, ...]:
+    """All migrations shipped for `backend` ("sqlite" or "postgres"), oldest first.
+
+    Versions must start at 1 and have no gaps, so "the schema is at version N" means
+    every file up to N has been applied.
+    """
+    folder = resources.files("recorder.store").joinpath("migrations", backend)
+    found: dict[int, Migration] = {}
+    for entry in folder.iterdir():
+        if not entry.name.endswith(".sql"):
+            continue
+        match = _FILE_NAME.match(entry.name)
+        if match is None:
+            raise MigrationFileError(
+                f"{backend} migration {entry.name!r} is not named NNNN_lower_snake.sql"
+            )
+        version = int(match["version"])
+        if version in found:
+            raise MigrationFileError(f"{backend} has two migrations with version {version}")
+        found[version] = Migration(version, match["name"], entry.read_text(encoding="utf-8"))
+    versions = sorted(found)
+    if versions != list(range(1, len(versions) + 1)):
+        raise MigrationFileError(f"{backend} migration versions must be 1..N, found {versions}")
+    return tuple(found[v] for v in versions)
+
+
+def latest_version(backend: str) -> int:
+    """The version the code expects: that of the newest migration file (0 if none)."""
+    migrations = load_migrations(backend)
+    return migrations[-1].version if migrations else 0
+
+
+def pending_migrations(backend: str, applied: set[int]) -> list[Migration]:
+    """Migrations of `backend` whose versions are not in `applied`, oldest first."""
+    return [m for m in load_migrations(backend) if m.version not in applied]
+
+
+def split_sqlite_script(sql: str) -> list[str]:
+    """Split a SQL script into single statements (SQLite executes one at a time).
+
+    `sqlite3.complete_statement` understands quotes, comments and trigger bodies, so a
+    `;` inside them does not end a statement.
+    """
+    statements: list[str] = []
+    *pieces, tail = sql.split(";")
+    current = ""
+    for piece in pieces:
+        current += piece + ";"
+        if sqlite3.complete_statement(current):
+            if _has_code(current):
+                statements.append(current.strip())
+            current = ""
+    if _has_code(current + tail):
+        raise MigrationFileError(f"incomplete SQL statement at the end: {current + tail!r}")
+    return statements
+
+
+def _has_code(sql: str) -> bool:
+    lines = (line.split("--", 1)[0].strip() for line in sql.splitlines())
+    return any(line.strip(";") for line in lines)

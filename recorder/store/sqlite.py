@@ -1,0 +1,470 @@
+"""Embedded SQLite backend: one writer connection (BEGIN IMMEDIATE), one reader, WAL mode."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from recorder.core.incident import Incident, IncidentStatus, IncidentView, Outcome, TimelineEntry
+from recorder.store.codec import (
+    ALERT_COLUMNS,
+    INCIDENT_COLUMNS,
+    TIMELINE_COLUMNS,
+    alert_values,
+    build_alert,
+    build_incident,
+    build_timeline_entry,
+    decode_cursor,
+    decode_micros,
+    encode_cursor,
+    encode_micros,
+    incident_values,
+    timeline_values,
+)
+from recorder.store.errors import (
+    IncidentNotFound,
+    NotMigrated,
+    StorageUnavailable,
+    StoreError,
+)
+from recorder.store.migrations import latest_version, load_migrations, split_sqlite_script
+from recorder.store.protocol import Decide, DecideExisting, IncidentPage, StoredSample
+
+T = TypeVar("T")
+Body = Callable[[aiosqlite.Connection], Awaitable[T]]
+
+BACKEND = "sqlite"
+
+# Primary result codes meaning "the database cannot be used right now", not "bad SQL".
+_UNAVAILABLE_CODES = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_NOMEM,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_PROTOCOL,
+        sqlite3.SQLITE_NOTADB,
+    }
+)
+
+_INCIDENT_SELECT = f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM incidents"
+_INSERT_INCIDENT = (
+    f"INSERT INTO incidents ({', '.join(INCIDENT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in INCIDENT_COLUMNS)})"
+)
+_UPDATE_INCIDENT = (
+    f"UPDATE incidents SET {', '.join(f'{c} = ?' for c in INCIDENT_COLUMNS[1:])} WHERE id = ?"
+)
+_SELECT_ALERTS = (
+    f"SELECT {', '.join(ALERT_COLUMNS)} FROM alerts WHERE incident_id = ? "
+    "ORDER BY starts_at, fingerprint"
+)
+_UPSERT_ALERT = (
+    f"INSERT INTO alerts (incident_id, {', '.join(ALERT_COLUMNS)}) "
+    f"VALUES (?, {', '.join('?' for _ in ALERT_COLUMNS)}) "
+    "ON CONFLICT (incident_id, fingerprint, starts_at) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in ALERT_COLUMNS[2:])
+)
+_INSERT_TIMELINE = (
+    f"INSERT INTO timeline (incident_id, {', '.join(TIMELINE_COLUMNS)}) "
+    f"VALUES (?, {', '.join('?' for _ in TIMELINE_COLUMNS)})"
+)
+_SELECT_TIMELINE = (
+    f"SELECT {', '.join(TIMELINE_COLUMNS)} FROM timeline WHERE incident_id = ? ORDER BY at, seq"
+)
+_SELECT_RELATED = (
+    f"{_INCIDENT_SELECT} WHERE id < ? AND (json_extract(labels, '$.alertname') = ? "
+    "OR json_extract(labels, '$.service') = ?) ORDER BY id DESC LIMIT ?"
+)
+_CREATE_SCHEMA_MIGRATIONS = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+    "applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
+)
+
+
+@contextlib.contextmanager
+def _translated_errors() -> Iterator[None]:
+    """Turn sqlite3 errors into domain errors; the driver's never leak out."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        code = getattr(exc, "sqlite_errorcode", None)
+        if isinstance(exc, sqlite3.OperationalError) and (
+            code is None or code & 0xFF in _UNAVAILABLE_CODES
+        ):
+            raise StorageUnavailable(BACKEND, f"{type(exc).__name__}: {exc}") from exc
+        if isinstance(exc, sqlite3.ProgrammingError) and "closed" in str(exc):
+            raise StorageUnavailable(BACKEND, "connection is closed") from exc
+        raise StoreError(f"sqlite rejected the operation: {type(exc).__name__}: {exc}") from exc
+    except OSError as exc:
+        raise StorageUnavailable(BACKEND, f"{type(exc).__name__}: {exc}") from exc
+
+
+async def _rollback_quietly(conn: aiosqlite.Connection) -> None:
+    # The original error is what matters; a failed rollback (disk gone) adds nothing.
+    with contextlib.suppress(sqlite3.Error, ValueError):
+        await conn.rollback()
+
+
+class SqliteStore:
+    """Store in one SQLite file.
+
+    Writes go through one connection guarded by an asyncio lock and `BEGIN IMMEDIATE`,
+    which also serializes writers in other processes (busy_timeout waits for them).
+    Reads use a second connection: WAL lets them run beside a write.
+    Times are stored as integer microseconds since the epoch (see 0001_init.sql).
+    """
+
+    backend = BACKEND
+
+    def __init__(self, path: str | Path, *, busy_timeout: float = 5.0) -> None:
+        path = str(path)
+        if not path:
+            raise ValueError("SQLite database path must not be empty")
+        if busy_timeout <= 0:
+            raise ValueError(f"busy_timeout must be positive seconds, got {busy_timeout!r}")
+        self._path = path
+        self._busy_timeout_ms = int(busy_timeout * 1000)
+        self._memory = path == ":memory:"
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._connect_lock = asyncio.Lock()
+        self._write_lock = asyncio.Lock()
+        # An in-memory database exists once per connection: readers share the writer.
+        self._read_lock = self._write_lock if self._memory else asyncio.Lock()
+        self._closed = False
+
+    @property
+    def path(self) -> str:
+        """The database file (or ":memory:")."""
+        return self._path
+
+    async def start(self) -> None:
+        """Open the file (creating its directory). Raises StorageUnavailable."""
+        await self._connections()
+
+    async def close(self) -> None:
+        """Close both connections; later calls raise StorageUnavailable."""
+        self._closed = True
+        async with self._connect_lock:
+            connections = {id(c): c for c in (self._writer, self._reader) if c is not None}
+            self._writer = self._reader = None
+            for conn in connections.values():
+                with contextlib.suppress(sqlite3.Error, ValueError):
+                    await conn.close()
+
+    async def migrate(self) -> list[int]:
+        """Apply pending migrations, each in its own IMMEDIATE transaction."""
+        writer, _ = await self._connections()
+        applied: list[int] = []
+        async with self._write_lock:
+            with _translated_errors():
+                await writer.execute(_CREATE_SCHEMA_MIGRATIONS)
+                for migration in load_migrations(BACKEND):
+                    await writer.execute("BEGIN IMMEDIATE")
+                    try:
+                        cursor = await writer.execute(
+                            "SELECT 1 FROM schema_migrations WHERE version = ?",
+                            (migration.version,),
+                        )
+                        if await cursor.fetchone() is None:
+                            for statement in split_sqlite_script(migration.sql):
+                                await writer.execute(statement)
+                            await writer.execute(
+                                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                                (migration.version, migration.name),
+                            )
+                            applied.append(migration.version)
+                        await writer.execute("COMMIT")
+                    except BaseException:
+                        await _rollback_quietly(writer)
+                        raise
+        return applied
+
+    async def check_ready(self) -> None:
+        """Raise StorageUnavailable or NotMigrated unless the schema is current."""
+        expected = latest_version(BACKEND)
+
+        async def read_version(conn: aiosqlite.Connection) -> int:
+            cursor = await conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?",
+                ("schema_migrations",),
+            )
+            if await cursor.fetchone() is None:
+                return 0
+            cursor = await conn.execute("SELECT max(version) FROM schema_migrations")
+            row = await cursor.fetchone()
+            return int(row[0]) if row is not None and row[0] is not None else 0
+
+        current = await self._read(read_version)
+        if current < expected:
+            raise NotMigrated(current, expected)
+
+    async def record(self, correlation_key: str, decide: Decide) -> Outcome:
+        """Load the newest incident of the key, decide, persist; serialized by IMMEDIATE."""
+
+        async def body(conn: aiosqlite.Connection) -> Outcome:
+            view = await _load_newest(conn, correlation_key)
+            outcome = decide(view)
+            await _write_outcome(conn, outcome)
+            return outcome
+
+        return await self._write(body)
+
+    async def update(self, incident_id: str, decide: DecideExisting) -> Outcome:
+        """Load one incident by id, decide, persist. Raises IncidentNotFound."""
+
+        async def body(conn: aiosqlite.Connection) -> Outcome:
+            view = await _load_view(conn, incident_id)
+            outcome = decide(view)
+            await _write_outcome(conn, outcome)
+            return outcome
+
+        return await self._write(body)
+
+    async def load(self, incident_id: str) -> IncidentView:
+        """One incident with its alerts. Raises IncidentNotFound."""
+        return await self._read(lambda conn: _load_view(conn, incident_id))
+
+    async def load_timeline(self, incident_id: str) -> list[TimelineEntry]:
+        """Timeline by time, then insertion order. Raises IncidentNotFound."""
+
+        async def body(conn: aiosqlite.Connection) -> list[TimelineEntry]:
+            cursor = await conn.execute(_SELECT_TIMELINE, (incident_id,))
+            rows = await cursor.fetchall()
+            if not rows:
+                await _load_incident(conn, incident_id)  # raises when absent
+            return [build_timeline_entry(row, decode_micros) for row in rows]
+
+        return await self._read(body)
+
+    async def list_incidents(
+        self, *, status: IncidentStatus | None, open_only: bool, limit: int, cursor: str | None
+    ) -> IncidentPage:
+        """Newest first by id; `next_cursor` is None on the last page. Raises InvalidCursor."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        clauses: list[str] = []
+        params: list[Any] = []
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(status.value)
+        if open_only:
+            clauses.append("status <> 'resolved'")
+        if cursor is not None:
+            clauses.append("id < ?")
+            params.append(decode_cursor(cursor))
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"{_INCIDENT_SELECT}{where} ORDER BY id DESC LIMIT ?"
+        params.append(limit + 1)
+
+        async def body(conn: aiosqlite.Connection) -> list[Incident]:
+            rows = await (await conn.execute(sql, params)).fetchall()
+            return [build_incident(row, decode_micros) for row in rows]
+
+        incidents = await self._read(body)
+        if len(incidents) > limit:
+            incidents = incidents[:limit]
+            return IncidentPage(incidents, encode_cursor(incidents[-1].id))
+        return IncidentPage(incidents, None)
+
+    async def find_related(self, incident: Incident, *, limit: int) -> list[Incident]:
+        """Earlier incidents sharing the alertname or service label, newest first."""
+        alertname = incident.labels.get("alertname")
+        service = incident.labels.get("service")
+        if limit < 1 or (alertname is None and service is None):
+            return []
+
+        async def body(conn: aiosqlite.Connection) -> list[Incident]:
+            params = (incident.id, alertname, service, limit)
+            rows = await (await conn.execute(_SELECT_RELATED, params)).fetchall()
+            return [build_incident(row, decode_micros) for row in rows]
+
+        return await self._read(body)
+
+    async def count_open(self) -> int:
+        """How many incidents are not resolved."""
+
+        async def body(conn: aiosqlite.Connection) -> int:
+            cursor = await conn.execute("SELECT count(*) FROM incidents WHERE status <> 'resolved'")
+            row = await cursor.fetchone()
+            return int(row[0]) if row is not None else 0
+
+        return await self._read(body)
+
+    async def latest_change(self) -> datetime | None:
+        """The newest `updated_at` over all incidents, None when there are none."""
+
+        async def body(conn: aiosqlite.Connection) -> datetime | None:
+            row = await (await conn.execute("SELECT max(updated_at) FROM incidents")).fetchone()
+            return None if row is None or row[0] is None else decode_micros(row[0])
+
+        return await self._read(body)
+
+    async def save_samples(self, incident_id: str, samples: Sequence[StoredSample]) -> int:
+        """Insert the batch in one transaction; repeated samples are ignored.
+
+        Raises IncidentNotFound when the incident does not exist.
+        """
+        if not samples:
+            return 0
+        rows = [
+            (
+                incident_id,
+                s.signal,
+                encode_micros(s.at),
+                None if math.isnan(s.value) else s.value,
+            )
+            for s in samples
+        ]
+
+        async def body(conn: aiosqlite.Connection) -> int:
+            await _load_incident(conn, incident_id)  # raises when absent
+            cursor = await conn.executemany(
+                "INSERT INTO samples (incident_id, signal, at, value) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                rows,
+            )
+            return max(cursor.rowcount, 0)
+
+        return await self._write(body)
+
+    async def load_samples(self, incident_id: str) -> dict[str, list[tuple[datetime, float]]]:
+        """Every sample of the incident per signal, in time order ({} when none)."""
+
+        async def body(conn: aiosqlite.Connection) -> dict[str, list[tuple[datetime, float]]]:
+            cursor = await conn.execute(
+                "SELECT signal, at, value FROM samples WHERE incident_id = ? ORDER BY signal, at",
+                (incident_id,),
+            )
+            series: dict[str, list[tuple[datetime, float]]] = {}
+            for signal, at, value in await cursor.fetchall():
+                point = (decode_micros(at), math.nan if value is None else value)
+                series.setdefault(signal, []).append(point)
+            return series
+
+        return await self._read(body)
+
+    async def _connections(self) -> tuple[aiosqlite.Connection, aiosqlite.Connection]:
+        """The writer and reader, opened on first use (and again after a failed start)."""
+        if self._closed:
+            raise StorageUnavailable(BACKEND, "store is closed")
+        writer, reader = self._writer, self._reader
+        if writer is not None and reader is not None:
+            return writer, reader
+        async with self._connect_lock:
+            if self._writer is None:
+                self._writer = await self._open()
+            if self._reader is None:
+                self._reader = self._writer if self._memory else await self._open()
+            return self._writer, self._reader
+
+    async def _open(self) -> aiosqlite.Connection:
+        with _translated_errors():
+            if not self._memory:
+                await asyncio.to_thread(Path(self._path).parent.mkdir, parents=True, exist_ok=True)
+            # isolation_level=None: this module issues BEGIN/COMMIT itself.
+            conn = await aiosqlite.connect(self._path, isolation_level=None)
+            try:
+                conn.row_factory = aiosqlite.Row
+                await conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+                await conn.execute("PRAGMA foreign_keys = ON")
+                if not self._memory:
+                    await conn.execute("PRAGMA journal_mode = WAL")
+                    # Safe with WAL: a power loss may drop the last commits, never corrupt.
+                    await conn.execute("PRAGMA synchronous = NORMAL")
+            except BaseException:
+                await conn.close()
+                raise
+            return conn
+
+    async def _write(self, body: Body[T]) -> T:
+        writer, _ = await self._connections()
+        async with self._write_lock:
+            with _translated_errors():
+                await writer.execute("BEGIN IMMEDIATE")
+                try:
+                    result = await body(writer)
+                    await writer.execute("COMMIT")
+                except BaseException:
+                    await _rollback_quietly(writer)
+                    raise
+                return result
+
+    async def _read(self, body: Body[T]) -> T:
+        _, reader = await self._connections()
+        async with self._read_lock:
+            with _translated_errors():
+                # One read transaction: a multi-query read sees a single snapshot.
+                await reader.execute("BEGIN")
+                try:
+                    return await body(reader)
+                finally:
+                    await _rollback_quietly(reader)
+
+
+async def _load_incident(conn: aiosqlite.Connection, incident_id: str) -> Incident:
+    cursor = await conn.execute(f"{_INCIDENT_SELECT} WHERE id = ?", (incident_id,))
+    row = await cursor.fetchone()
+    if row is None:
+        raise IncidentNotFound(incident_id)
+    return build_incident(row, decode_micros)
+
+
+async def _load_alerts(conn: aiosqlite.Connection, incident: Incident) -> IncidentView:
+    rows = await (await conn.execute(_SELECT_ALERTS, (incident.id,))).fetchall()
+    alerts = (build_alert(row, decode_micros) for row in rows)
+    return IncidentView(incident, {alert.key: alert for alert in alerts})
+
+
+async def _load_view(conn: aiosqlite.Connection, incident_id: str) -> IncidentView:
+    return await _load_alerts(conn, await _load_incident(conn, incident_id))
+
+
+async def _load_newest(conn: aiosqlite.Connection, correlation_key: str) -> IncidentView | None:
+    cursor = await conn.execute(
+        f"{_INCIDENT_SELECT} WHERE correlation_key = ? ORDER BY id DESC LIMIT 1",
+        (correlation_key,),
+    )
+    row = await cursor.fetchone()
+    if row is None:
+        return None
+    return await _load_alerts(conn, build_incident(row, decode_micros))
+
+
+async def _write_outcome(conn: aiosqlite.Connection, outcome: Outcome) -> None:
+    incident = outcome.incident
+    if incident is None:
+        if outcome.alerts or outcome.timeline:
+            raise ValueError("an Outcome without an incident cannot carry alerts or timeline")
+        return
+    values = incident_values(incident, encode_micros)
+    if outcome.created:
+        await conn.execute(_INSERT_INCIDENT, values)
+    elif outcome.incident_changed:
+        cursor = await conn.execute(_UPDATE_INCIDENT, (*values[1:], incident.id))
+        if cursor.rowcount == 0:
+            raise IncidentNotFound(incident.id)
+    if outcome.alerts:
+        await conn.executemany(
+            _UPSERT_ALERT,
+            [(incident.id, *alert_values(alert, encode_micros)) for alert in outcome.alerts],
+        )
+    if outcome.timeline:
+        await conn.executemany(
+            _INSERT_TIMELINE,
+            [(incident.id, *timeline_values(e, encode_micros)) for e in outcome.timeline],
+        )
