@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(settings, migrate=not args.no_migrate)
     if args.command == "demo":
-        from recorder.demo import run_demo
+        from recorder.demo.command import run_demo
 
         return run_demo(settings, workdir=args.workdir)
     return asyncio.run(_offline(args, settings))

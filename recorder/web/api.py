@@ -81,10 +81,11 @@ class _PatchBase(_Body):
 
 
 # The human fields come from HUMAN_FIELDS so the API and the report cannot drift apart.
+_HUMAN_FIELD_DEFINITIONS: dict[str, Any] = {
+    name: (str | None, Field(default=None, max_length=20000)) for name in HUMAN_FIELDS
+}
 PatchBody: type[BaseModel] = create_model(
-    "PatchBody",
-    __base__=_PatchBase,
-    **{name: (str | None, Field(default=None, max_length=20000)) for name in HUMAN_FIELDS},
+    "PatchBody", __base__=_PatchBase, **_HUMAN_FIELD_DEFINITIONS
 )
 
 B = TypeVar("B", bound=BaseModel)

@@ -1,0 +1,1 @@
+"""A local demo stack: simulated service, real Prometheus and Alertmanager, the recorder."""
