@@ -52,7 +52,7 @@ def notification(alerts: int, group: str) -> bytes:
         alert["labels"]["instance"] = f"10.0.{n // 250}.{n % 250}:9100"
         alert["fingerprint"] = f"{abs(hash((group, n))) % (1 << 64):016x}"
         body["alerts"].append(alert)
-    body["groupKey"] = "{}:{alertname=\"" + group + "\"}"
+    body["groupKey"] = '{}:{alertname="' + group + '"}'
     body["groupLabels"] = {"alertname": group}
     return json.dumps(body).encode()
 
@@ -69,7 +69,9 @@ def bodies(alerts: int, unique: bool) -> Iterator[bytes]:
         yield notification(alerts, f"Unique{run}x{n}")
 
 
-async def load(url: str, make: Iterator[bytes], concurrency: int, seconds: float) -> dict[str, float]:
+async def load(
+    url: str, make: Iterator[bytes], concurrency: int, seconds: float
+) -> dict[str, float]:
     latencies: list[float] = []
     errors = 0
     headers = {"Content-Type": "application/json"}
@@ -102,33 +104,32 @@ async def load(url: str, make: Iterator[bytes], concurrency: int, seconds: float
 
 @contextlib.contextmanager
 def server(cmd: list[str], port: int, env: dict[str, str]) -> Iterator[str]:
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    err = log.read().decode(errors="replace")
-                    raise RuntimeError(f"server did not start: {' '.join(cmd)}\n{err}") from None
-                time.sleep(0.05)
-        yield url
-    finally:
-        proc.send_signal(signal.SIGINT)
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log, stderr=log)
+        url = f"http://127.0.0.1:{port}"
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.seek(0)
-        errors = log.read().decode(errors="replace")
-        if "Traceback" in errors:
-            print(f"server {cmd[-1]} logged errors:\n{errors[-2000:]}", file=sys.stderr)
-        log.close()
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                        break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        log.seek(0)
+                        err = log.read().decode(errors="replace")
+                        raise RuntimeError(f"server did not start: {cmd}\n{err}") from None
+                    time.sleep(0.05)
+            yield url
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            log.seek(0)
+            errors = log.read().decode(errors="replace")
+            if "Traceback" in errors:
+                print(f"server {cmd[-1]} logged errors:\n{errors[-2000:]}", file=sys.stderr)
 
 
 async def fresh_schema(dsn: str) -> str:
@@ -183,8 +184,12 @@ def main() -> None:
     parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
 
-    baseline = run_matrix("ceiling (asyncpg)", baseline_cmd, asyncio.run(fresh_schema(args.dsn)), args.seconds)
-    recorder_pg = run_matrix("recorder postgres", recorder_cmd, asyncio.run(fresh_schema(args.dsn)), args.seconds)
+    baseline = run_matrix(
+        "ceiling (asyncpg)", baseline_cmd, asyncio.run(fresh_schema(args.dsn)), args.seconds
+    )
+    recorder_pg = run_matrix(
+        "recorder postgres", recorder_cmd, asyncio.run(fresh_schema(args.dsn)), args.seconds
+    )
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             run_matrix("recorder sqlite", recorder_cmd, f"sqlite:///{tmp}/bench.db", args.seconds)

@@ -55,7 +55,7 @@ def postgres_base_dsn() -> str:
     async def probe() -> str | None:
         try:
             conn = await asyncpg.connect(dsn, timeout=3)
-        except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
             return f"{type(exc).__name__}: {exc}"
         await conn.close()
         return None

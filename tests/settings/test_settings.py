@@ -54,7 +54,7 @@ def test_unknown_nested_key_is_an_error(tmp_path: Path) -> None:
 def test_bad_duration_names_the_setting(tmp_path: Path) -> None:
     """A bad duration says which setting and what a good one looks like."""
     path = write(tmp_path, 'reopen_window = "ten minutes"\n')
-    with pytest.raises(SettingsError, match="reopen_window.*15s, 10m"):
+    with pytest.raises(SettingsError, match=r"reopen_window.*15s, 10m"):
         load_settings(environ={}, config_path=path)
 
 
@@ -90,14 +90,21 @@ def test_masked_settings_hide_secrets_and_passwords() -> None:
 
 def test_mask_url_leaves_passwordless_urls_alone() -> None:
     """URLs without a password are printed as they are."""
-    assert mask_url("postgresql://postgres@127.0.0.1/test") == "postgresql://postgres@127.0.0.1/test"
+    assert (
+        mask_url("postgresql://postgres@127.0.0.1/test") == "postgresql://postgres@127.0.0.1/test"
+    )
 
 
 def test_example_config_loads() -> None:
     """deploy/recorder.example.toml is a valid configuration."""
     path = Path(__file__).resolve().parents[2] / "deploy" / "recorder.example.toml"
     s = load_settings(environ={}, config_path=str(path))
-    assert {sig.name for sig in s.signals} >= {"error_rate", "error_count", "pool_in_use", "pool_max"}
+    assert {sig.name for sig in s.signals} >= {
+        "error_rate",
+        "error_count",
+        "pool_in_use",
+        "pool_max",
+    }
 
 
 def test_invalid_listen_and_database_url(tmp_path: Path) -> None:
