@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry
 from recorder.settings import load_settings
 from recorder.web.app import create_app
 from tests.conftest import fixture_bytes
-from tests.tcpproxy import TcpProxy
+from tests.store.tcp_proxy import TcpProxy
 
 JSON = {"Content-Type": "application/json"}
 BODY = fixture_bytes("alertmanager_firing.json")
@@ -36,7 +36,7 @@ async def proxy(postgres_dsn: str) -> AsyncIterator[TcpProxy]:
     p = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
     await p.start()
     yield p
-    await p.close()
+    await p.stop()
 
 
 async def client_for(aiohttp_client: Any, dsn: str) -> TestClient[Any, Any]:
@@ -81,13 +81,13 @@ async def test_database_outage_mid_run_then_recovery_without_restart(
     client = await client_for(aiohttp_client, via_port(postgres_dsn, proxy.port))
     assert (await timed_post(client, BODY))[0] == 200
 
-    await proxy.cut()
+    await proxy.stop()
     status, took = await timed_post(client, OTHER)
     assert status == 503
     assert took < 2.0
     assert (await client.get("/readyz")).status == 503
 
-    await proxy.restore()
+    await proxy.start()
 
     async def stored() -> bool:
         return (await timed_post(client, OTHER))[0] == 200
@@ -102,10 +102,10 @@ async def test_database_down_at_start_comes_up_later(
     aiohttp_client: Any, postgres_dsn: str, proxy: TcpProxy
 ) -> None:
     """Started while the database is down, the recorder migrates once it appears."""
-    await proxy.cut()
+    await proxy.stop()
     client = await client_for(aiohttp_client, via_port(postgres_dsn, proxy.port))
     assert (await timed_post(client, BODY))[0] == 503
-    await proxy.restore()
+    await proxy.start()
 
     async def ready() -> bool:
         return (await client.get("/readyz")).status == 200
