@@ -38,6 +38,7 @@ REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 
 SOURCES = ("alertmanager", "pagerduty")
 OUTCOMES = ("stored", "duplicate", "ignored", "rejected", "error")
+SAMPLER_OUTCOMES = ("ok", "error")
 
 
 class RecorderMetrics:
@@ -114,6 +115,8 @@ class RecorderMetrics:
         self.build_info.labels(version=version, backend=backend).set(1)
         ProcessCollector(registry=registry)
         PlatformCollector(registry=registry)
+        for outcome in SAMPLER_OUTCOMES:
+            self.sampler_queries.labels(outcome=outcome)
         for source in SOURCES:
             self.webhook_duration.labels(source=source)
             for outcome in OUTCOMES:

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 import structlog
 
 from recorder.clock import Clock
 from recorder.core.correlation import split_by_key
-from recorder.core.events import AlertNotification
+from recorder.core.events import AlertNotification, PageEvent, PageEventKind
 from recorder.core.incident import IncidentView, Outcome
 from recorder.core.lifecycle import Policy, decide_notification
+from recorder.core.links import event_link_key, group_link_key
+from recorder.core.paging import PagingPolicy, decide_page_event
 from recorder.ids import new_incident_id
 from recorder.metrics import RecorderMetrics
-from recorder.store.protocol import DecideExisting, Store
+from recorder.store.protocol import DecideExisting, PageDelivery, Store
+
+
+@dataclass(frozen=True, slots=True)
+class PageRecord:
+    """What became of one paging event: `outcome` is stored, duplicate or ignored."""
+
+    outcome: Literal["stored", "duplicate", "ignored"]
+    incident_id: str | None
 
 
 class Recording:
@@ -53,10 +65,45 @@ class Recording:
                     view, part, correlation_key=key, now=now, new_id=new_id, policy=self.policy
                 )
 
-            outcome = await self.store.record(key, decide)
+            link_key = group_link_key(notification.group_key)
+            outcome = await self.store.record(key, decide, link_key=link_key)
             self._after(outcome)
             outcomes.append(outcome)
         return outcomes
+
+    async def record_page(
+        self, event: PageEvent, *, webhook_id: str | None, policy: PagingPolicy
+    ) -> PageRecord:
+        """Store one paging event: applied to its incident, or only logged when ignored.
+
+        A redelivered event (same event id) writes nothing and says "duplicate".
+        """
+        now = self.clock.now()
+        delivery = PageDelivery(
+            event_id=event.event_id,
+            webhook_id=webhook_id,
+            event_type=event.event_type,
+            kind=event.kind.value,
+            received_at=now,
+        )
+        paged = event.incident
+        if paged is None or event.kind in {PageEventKind.PING, PageEventKind.IGNORED}:
+            new = await self.store.record_ignored(delivery)
+            return PageRecord("ignored" if new else "duplicate", None)
+        new_id = new_incident_id(now)
+
+        def decide(view: IncidentView | None) -> Outcome:
+            return decide_page_event(view, event, now=now, new_id=new_id, policy=policy)
+
+        outcome = await self.store.record_page(
+            delivery, pagerduty_id=paged.id, link_key=event_link_key(event), decide=decide
+        )
+        if outcome is None:
+            return PageRecord("duplicate", None)
+        self._after(outcome)
+        if outcome.incident is None:
+            return PageRecord("ignored", None)
+        return PageRecord("stored", outcome.incident.id)
 
     async def update(self, incident_id: str, decide: DecideExisting) -> Outcome:
         """Apply one decision to an existing incident."""

@@ -3,9 +3,25 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from urllib.parse import quote
 
-from recorder.report import ReportInput, build_report, render_markdown, report_to_json
+from recorder.evidence.figures import Thresholds
+from recorder.report import (
+    ReportInput,
+    SignalTable,
+    build_report,
+    render_markdown,
+    report_to_json,
+)
+from recorder.report.evidence_figures import (
+    build_derived_entries,
+    build_incident_evidence,
+    build_metric_figures,
+    merge_timeline,
+)
+from recorder.report.svg import unit_of
 from recorder.settings import Settings
 from recorder.store.protocol import Store
 
@@ -15,6 +31,22 @@ FORMATS = {
     "html": "text/html",
 }
 RELATED_LIMIT = 10
+TABLE_ROWS = 6
+Samples = Mapping[str, Sequence[tuple[datetime, float]]]
+# Thresholds needs a positive floor; a configured 0 means "the factor alone", which a
+# floor far below any real error rate gives.
+_NO_FLOOR = 1e-12
+
+
+def evidence_thresholds(settings: Settings) -> Thresholds:
+    """The configured warning and outage levels, as the evidence maths takes them."""
+    t = settings.thresholds
+    return Thresholds(
+        pool_warning=t.pool_warning,
+        error_rate_factor=t.error_rate_factor,
+        error_rate_min=max(t.error_rate_min, _NO_FLOOR),
+        outage_error_rate=t.outage_error_rate,
+    )
 
 
 class UnknownFormat(ValueError):
@@ -25,26 +57,81 @@ class UnknownFormat(ValueError):
         self.format = fmt
 
 
+def chart_url(incident_id: str, signal: str) -> str:
+    """Where the chart of one signal is served (GET …/charts/{signal}.svg)."""
+    return f"/api/v1/incidents/{quote(incident_id, safe='')}/charts/{quote(signal, safe='')}.svg"
+
+
+def sample_rows(
+    samples: Sequence[tuple[datetime, float]], started_at: datetime, limit: int = TABLE_ROWS
+) -> list[tuple[datetime, float]]:
+    """A few telling samples: first, last, the one at the first alert, the peak, and
+    evenly spaced others up to `limit`, in time order."""
+    if len(samples) <= limit:
+        return list(samples)
+    at_alert = next((i for i, (at, _) in enumerate(samples) if at >= started_at), 0)
+    peak = max(range(len(samples)), key=lambda i: samples[i][1])
+    picked = {0, len(samples) - 1, at_alert, peak}
+    step = (len(samples) - 1) / (limit - 1)
+    for k in range(limit):
+        if len(picked) >= limit:
+            break
+        picked.add(round(k * step))
+    return [samples[i] for i in sorted(picked)]
+
+
 async def load_report_input(
-    store: Store, settings: Settings, incident_id: str, now: datetime
+    store: Store,
+    settings: Settings,
+    incident_id: str,
+    now: datetime,
+    *,
+    samples: Samples | None = None,
 ) -> ReportInput:
-    """Everything the pure report needs, in three queries: incident, timeline, related."""
+    """Everything the pure report needs: incident, timeline, related and samples
+    (pass `samples` when the caller already loaded them)."""
     view = await store.load(incident_id)
     timeline = await store.load_timeline(incident_id)
     related = await store.find_related(view.incident, limit=RELATED_LIMIT)
+    if samples is None:
+        samples = await store.load_samples(incident_id)
+    tables = [
+        SignalTable(name, sample_rows(rows, view.incident.started_at), unit_of(name))
+        for name, rows in samples.items()
+        if rows
+    ]
     reason = (
-        "no Prometheus configured (RECORDER_PROMETHEUS_URL)"
+        "no Prometheus configured: set RECORDER_PROMETHEUS_URL"
         if settings.prometheus_url is None
         else "no samples stored for this incident"
     )
+    metrics = None
+    unsampled = await store.load_unsampled(incident_id)
+    if any(samples.values()) or unsampled:
+        incident = view.incident
+        evidence = build_incident_evidence(
+            samples,
+            started_at=incident.started_at,
+            resolved_at=incident.resolved_at,
+            now=now,
+            baseline_window=settings.sampling.baseline_window,
+            interval_seconds=settings.sampling.interval.total_seconds(),
+            thresholds=evidence_thresholds(settings),
+            unsampled=unsampled,
+        )
+        metrics = build_metric_figures(evidence)
+        # Derived entries are recomputed from the samples on every report, never stored.
+        timeline = merge_timeline(timeline, build_derived_entries(evidence))
     return ReportInput(
         view=view,
         timeline=timeline,
         related=related,
         slo_target=settings.slo_target,
         now=now,
-        metrics=None,
+        metrics=metrics,
         metrics_unknown_reason=reason,
+        signal_tables=tables,
+        chart_links={t.name: chart_url(incident_id, t.name) for t in tables},
     )
 
 
@@ -58,12 +145,16 @@ async def render_report(
     """The report as text plus its content type."""
     if fmt not in FORMATS:
         raise UnknownFormat(fmt)
-    data = await load_report_input(store, settings, incident_id, now or datetime.now(UTC))
+    samples = await store.load_samples(incident_id)
+    now = now or datetime.now(UTC)
+    data = await load_report_input(store, settings, incident_id, now, samples=samples)
     report = build_report(data)
     if fmt == "json":
         return json.dumps(report_to_json(report), indent=2), FORMATS[fmt]
     if fmt == "html":
+        from recorder.web.charts import build_charts  # noqa: PLC0415
         from recorder.web.report_page import render_report_html  # noqa: PLC0415
 
-        return render_report_html(report, data), FORMATS[fmt]
+        charts = build_charts(data.view.incident, samples, settings, now)
+        return render_report_html(report, data, charts=charts), FORMATS[fmt]
     return render_markdown(report), FORMATS[fmt]

@@ -190,6 +190,35 @@ class PrometheusProcess:
                 break
         raise RuntimeError(f"prometheus did not become ready:\n{self.log_tail()}")
 
+    def kill(self) -> None:
+        """SIGKILL by pid, as a crash would: the TSDB directory and port stay for a restart."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def restart(self, *, ready_within: float = 30.0) -> None:
+        """Start again on the same port with the same TSDB (what clients see as an outage)."""
+        if self.process is not None:
+            raise RuntimeError("prometheus is still running; stop() or kill() it first")
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    self.binary,
+                    f"--config.file={self.workdir / 'prometheus.yml'}",
+                    f"--storage.tsdb.path={self.workdir / 'tsdb'}",
+                    f"--web.listen-address=127.0.0.1:{self.port}",
+                    "--log.level=warn",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        if not self._wait_ready(ready_within):
+            raise RuntimeError(
+                f"prometheus did not come back on port {self.port}:\n{self.log_tail()}"
+            )
+
     def _wait_ready(self, within: float) -> bool:
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:

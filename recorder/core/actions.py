@@ -26,9 +26,10 @@ class Actor:
 
 
 def acknowledge(view: IncidentView, actor: Actor, at: datetime, now: datetime) -> Outcome:
-    """Stamp the first acknowledgment; later ones change nothing (first one wins)."""
+    """Stamp the first acknowledgment: the earliest `at` wins, even when it arrives after
+    a later one (pager webhooks can be delivered out of order); later ones change nothing."""
     incident = view.incident
-    if incident.acknowledged_at is not None:
+    if incident.acknowledged_at is not None and incident.acknowledged_at <= at:
         return Outcome(incident=incident)
     entry = TimelineEntry(
         at=at,

@@ -42,6 +42,7 @@ class TimelineKind(StrEnum):
     ESCALATED = "escalated"
     REASSIGNED = "reassigned"
     RESPONDER = "responder"
+    PAGED = "paged"
     NOTE = "note"
     STATUS_UPDATE = "status_update"
     SEVERITY = "severity"
@@ -111,11 +112,17 @@ class TimelineEntry:
 
 @dataclass(frozen=True, slots=True)
 class PagerDutyLink:
-    """The PagerDuty incident linked to a recorder incident."""
+    """The PagerDuty incident linked to a recorder incident.
+
+    `status_at` is when the newest PagerDuty status change applied so far happened
+    (triggered, acknowledged, unacknowledged, resolved, re-opened): an older one
+    arriving late must not undo it.
+    """
 
     id: str
     html_url: str
     incident_key: str | None
+    status_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -157,7 +157,10 @@ def decide_notification(
 ) -> Outcome:
     """Apply one notification's alerts (already split to one correlation key).
 
-    `view` is the newest incident with that key, open or resolved, or None. Opens an
+    `view` is the newest incident with that key, open or resolved, or else an open
+    incident PagerDuty opened for this group (found by its link key), or None. Such an
+    incident is adopted: it takes this correlation and group key, and its start moves to
+    the earliest alert's startsAt when that is earlier. Opens an
     incident at the first new alert when there is no incident to join; re-opens a
     resolved one when an alert fires again within `policy.reopen_window` of its
     resolution; resolves when every alert of the incident is resolved (at the latest
@@ -224,6 +227,14 @@ def decide_notification(
     else:
         incident = view.incident
         created = False
+        if incident.correlation_key != correlation_key:
+            # PagerDuty opened it before this group's first notification arrived.
+            incident = replace(
+                incident,
+                correlation_key=correlation_key,
+                group_key=notification.group_key,
+                title=build_title(labels or changed_states[0].labels),
+            )
         if not incident.is_open and any(e.status is AlertStatus.FIRING for e in fresh):
             first = min(
                 (e for e in fresh if e.status is AlertStatus.FIRING), key=lambda e: e.starts_at

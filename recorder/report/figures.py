@@ -92,9 +92,13 @@ def build_instants(data: ReportInput) -> dict[str, Instant]:
         signal = metrics.onset.signal
         source = f"first sample of {signal} at its warning level"
         onset = Instant("onset", metrics.onset.at, source, onset_field)
+    # PagerDuty may open the incident before the alerts arrive; once they do, the
+    # earliest startsAt is the trigger (the lifecycle moves started_at to it).
+    alert_starts = [alert.starts_at for alert in data.view.alerts.values()]
+    from_alert = bool(alert_starts) and min(alert_starts) <= incident.started_at
     triggered_source = (
         "PagerDuty incident created_at"
-        if opened_by_pagerduty(incident)
+        if opened_by_pagerduty(incident) and not from_alert
         else "earliest alert startsAt"
     )
     ack_by = f" by {incident.acknowledged_by}" if incident.acknowledged_by else ""

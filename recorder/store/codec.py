@@ -18,7 +18,9 @@ from recorder.core.incident import (
     TimelineEntry,
     TimelineKind,
 )
+from recorder.core.links import incident_link_key
 from recorder.store.errors import InvalidCursor
+from recorder.store.protocol import PageDelivery
 
 EncodeTime = Callable[[datetime], Any]
 DecodeTime = Callable[[Any], datetime]
@@ -45,6 +47,9 @@ INCIDENT_COLUMNS: tuple[str, ...] = (
     "pagerduty_id",
     "pagerduty_html_url",
     "pagerduty_incident_key",
+    "pagerduty_status_at",
+    # Derived on write (recorder.core.links.incident_link_key), read only by queries.
+    "link_key",
 )
 
 ALERT_COLUMNS: tuple[str, ...] = (
@@ -67,6 +72,17 @@ TIMELINE_COLUMNS: tuple[str, ...] = (
     "source",
     "kind",
     "derived",
+)
+
+
+DELIVERY_COLUMNS: tuple[str, ...] = (
+    "event_id",
+    "webhook_id",
+    "event_type",
+    "kind",
+    "incident_id",
+    "received_at",
+    "outcome",
 )
 
 
@@ -117,6 +133,8 @@ def incident_values(incident: Incident, encode_time: EncodeTime) -> tuple[Any, .
         None if link is None else link.id,
         None if link is None else link.html_url,
         None if link is None else link.incident_key,
+        None if link is None else maybe(link.status_at),
+        incident_link_key(incident),
     )
 
 
@@ -132,6 +150,7 @@ def build_incident(row: Row, decode_time: DecodeTime) -> Incident:
             id=row["pagerduty_id"],
             html_url=row["pagerduty_html_url"],
             incident_key=row["pagerduty_incident_key"],
+            status_at=maybe(row["pagerduty_status_at"]),
         )
     return Incident(
         id=row["id"],
@@ -153,6 +172,32 @@ def build_incident(row: Row, decode_time: DecodeTime) -> Incident:
         severity_source=row["severity_source"],
         human=load_mapping(row["human"]),
         pagerduty=link,
+    )
+
+
+def delivery_values(delivery: PageDelivery, encode_time: EncodeTime) -> tuple[Any, ...]:
+    """The delivery's column values in `DELIVERY_COLUMNS` order."""
+    return (
+        delivery.event_id,
+        delivery.webhook_id,
+        delivery.event_type,
+        delivery.kind,
+        delivery.incident_id,
+        encode_time(delivery.received_at),
+        delivery.outcome,
+    )
+
+
+def build_delivery(row: Row, decode_time: DecodeTime) -> PageDelivery:
+    """The delivery stored in `row` (columns named as in `DELIVERY_COLUMNS`)."""
+    return PageDelivery(
+        event_id=row["event_id"],
+        webhook_id=row["webhook_id"],
+        event_type=row["event_type"],
+        kind=row["kind"],
+        incident_id=row["incident_id"],
+        received_at=decode_time(row["received_at"]),
+        outcome=row["outcome"],
     )
 
 

@@ -30,8 +30,9 @@ class MigrationFileError(Exception):
 def load_migrations(backend: str) -> tuple[Migration, ...]:
     """All migrations shipped for `backend` ("sqlite" or "postgres"), oldest first.
 
-    Versions must start at 1 and have no gaps, so "the schema is at version N" means
-    every file up to N has been applied.
+    Versions are unique and at least 1. Gaps are allowed (a number can be reserved for
+    work landing later), so readiness asks whether every shipped version is applied
+    (`migrated_through`), not only the highest.
     """
     folder = resources.files("recorder.store").joinpath("migrations", backend)
     found: dict[int, Migration] = {}
@@ -48,8 +49,8 @@ def load_migrations(backend: str) -> tuple[Migration, ...]:
             raise MigrationFileError(f"{backend} has two migrations with version {version}")
         found[version] = Migration(version, match["name"], entry.read_text(encoding="utf-8"))
     versions = sorted(found)
-    if versions != list(range(1, len(versions) + 1)):
-        raise MigrationFileError(f"{backend} migration versions must be 1..N, found {versions}")
+    if versions and versions[0] < 1:
+        raise MigrationFileError(f"{backend} migration versions start at 1, found {versions}")
     return tuple(found[v] for v in versions)
 
 
@@ -57,6 +58,20 @@ def latest_version(backend: str) -> int:
     """The version the code expects: that of the newest migration file (0 if none)."""
     migrations = load_migrations(backend)
     return migrations[-1].version if migrations else 0
+
+
+def migrated_through(backend: str, applied: set[int]) -> int:
+    """The highest shipped version up to which every shipped migration is applied.
+
+    With gaps or a late-landing lower version, `max(applied)` can overstate the schema;
+    this does not. 0 when the first shipped migration is not applied.
+    """
+    through = 0
+    for migration in load_migrations(backend):
+        if migration.version not in applied:
+            break
+        through = migration.version
+    return through
 
 
 def pending_migrations(backend: str, applied: set[int]) -> list[Migration]:

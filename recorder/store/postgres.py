@@ -6,31 +6,44 @@ import asyncio
 import contextlib
 import hashlib
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 from urllib.parse import urlsplit
 
 import asyncpg
 
 from recorder.core.incident import Incident, IncidentStatus, IncidentView, Outcome, TimelineEntry
+from recorder.core.links import PAGED_KEY_PREFIX
 from recorder.store.codec import (
     ALERT_COLUMNS,
+    DELIVERY_COLUMNS,
     INCIDENT_COLUMNS,
     TIMELINE_COLUMNS,
     alert_values,
     build_alert,
+    build_delivery,
     build_incident,
     build_timeline_entry,
     decode_cursor,
     decode_utc,
+    delivery_values,
     encode_cursor,
     encode_utc,
     incident_values,
+    load_mapping,
     timeline_values,
 )
 from recorder.store.errors import IncidentNotFound, NotMigrated, StorageUnavailable, StoreError
-from recorder.store.migrations import latest_version, pending_migrations
-from recorder.store.protocol import Decide, DecideExisting, IncidentPage, StoredSample
+from recorder.store.migrations import latest_version, migrated_through, pending_migrations
+from recorder.store.protocol import (
+    Decide,
+    DecideExisting,
+    IncidentPage,
+    PageDelivery,
+    SamplingTarget,
+    StoredSample,
+)
 
 T = TypeVar("T")
 if TYPE_CHECKING:
@@ -86,12 +99,43 @@ _LOAD_NEWEST = _view_query("correlation_key = $1 ORDER BY id DESC LIMIT 1")
 _LOAD_BY_ID = _view_query("id = $1")
 _LOAD_BY_ID_FOR_UPDATE = _view_query("id = $1", lock=True)
 _SELECT_KEY = "SELECT correlation_key FROM incidents WHERE id = $1"
+_OPEN_LINKED = "link_key = $1 AND status <> 'resolved'"
+_LOAD_BY_PD = _view_query("pagerduty_id = $1")
+_LOAD_OPEN_LINKED = _view_query(f"{_OPEN_LINKED} ORDER BY id DESC LIMIT 1")
+_LOAD_ADOPTABLE = _view_query(f"{_OPEN_LINKED} AND correlation_key = $2")
+_TARGET_BY_PD = "SELECT id, correlation_key, link_key FROM incidents WHERE pagerduty_id = $1"
+_TARGET_BY_LINK = (
+    f"SELECT id, correlation_key, link_key FROM incidents WHERE {_OPEN_LINKED} "
+    "ORDER BY id DESC LIMIT 1"
+)
+_ADOPTABLE_KEY = (
+    f"SELECT correlation_key FROM incidents WHERE {_OPEN_LINKED} AND correlation_key LIKE $2 "
+    "ORDER BY id DESC LIMIT 1"
+)
+_PAGED_PATTERN = PAGED_KEY_PREFIX + "%"
+_INSERT_DELIVERY = (
+    f"INSERT INTO pagerduty_deliveries ({', '.join(DELIVERY_COLUMNS)}) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING RETURNING true"
+)
+_UPDATE_DELIVERY = (
+    "UPDATE pagerduty_deliveries SET incident_id = $2, outcome = $3 WHERE event_id = $1"
+)
+_SELECT_DELIVERIES = (
+    f"SELECT {', '.join(DELIVERY_COLUMNS)} FROM pagerduty_deliveries "
+    "ORDER BY received_at DESC, event_id DESC LIMIT $1"
+)
+# Lock key namespaces beside correlation keys (which start with group:, labels:, ...).
+_LINK_LOCK_PREFIX = "link:"
+_PAGERDUTY_LOCK_PREFIX = "pagerduty-id:"
+# How often a write is retried when its target moved between reading and locking.
+_TARGET_ATTEMPTS = 5
 
 _FLAG = len(INCIDENT_COLUMNS) + 1
 _ALERT_PARAMS = range(_FLAG + 1, _FLAG + 1 + len(ALERT_COLUMNS))
 _TIMELINE_PARAMS = range(_ALERT_PARAMS.stop, _ALERT_PARAMS.stop + len(TIMELINE_COLUMNS))
 _TIME_COLUMNS = frozenset(
     {"started_at", "detected_at", "updated_at", "acknowledged_at", "resolved_at"}
+    | {"pagerduty_status_at"}
     | {"starts_at", "ends_at", "received_at", "at"}
 )
 _JSON_COLUMNS = frozenset({"labels", "annotations", "human"})
@@ -160,6 +204,41 @@ _INSERT_SAMPLES = (
     "ON CONFLICT DO NOTHING"
 )
 _SELECT_SAMPLES = "SELECT signal, at, value FROM samples WHERE incident_id = $1 ORDER BY signal, at"
+_SELECT_LAST_SAMPLES = (
+    "SELECT signal, max(at) AS at FROM samples WHERE incident_id = $1 GROUP BY signal"
+)
+# A lease is takeable when free, already the caller's, or expired. The candidate read
+# is a snapshot; the upsert's WHERE is re-checked on the locked, newest row version, so
+# two replicas racing for one incident cannot both win it.
+_TAKEABLE = "{t}.holder IS NULL OR {t}.holder = $1 OR {t}.expires_at <= $2"
+_ACQUIRE_LEASES = (
+    "WITH candidate AS ("
+    " SELECT i.id FROM incidents i"
+    " LEFT JOIN sampling_leases l ON l.incident_id = i.id"
+    " WHERE (i.status <> 'resolved'"
+    "  OR (i.resolved_at >= $4 AND l.backfilled_for IS DISTINCT FROM i.resolved_at))"
+    f" AND ({_TAKEABLE.format(t='l')})"
+    " ORDER BY i.id LIMIT $5"
+    "), leased AS ("
+    " INSERT INTO sampling_leases (incident_id, holder, expires_at)"
+    " SELECT id, $1::text, $3::timestamptz FROM candidate"
+    " ON CONFLICT (incident_id) DO UPDATE"
+    " SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at"
+    f" WHERE {_TAKEABLE.format(t='sampling_leases')}"
+    " RETURNING incident_id"
+    ")"
+    " SELECT i.id, i.labels, i.started_at, i.resolved_at, i.status"
+    " FROM incidents i JOIN leased ON leased.incident_id = i.id ORDER BY i.id"
+)
+_RELEASE_LEASES = "UPDATE sampling_leases SET holder = NULL, expires_at = NULL WHERE holder = $1"
+_MARK_BACKFILLED = (
+    "UPDATE sampling_leases SET backfilled_for = $3, holder = NULL, expires_at = NULL"
+    " WHERE incident_id = $1 AND holder = $2"
+)
+_UPSERT_UNSAMPLED = (
+    "INSERT INTO unsampled_signals (incident_id, signal, reason) VALUES ($1, $2, $3)"
+    " ON CONFLICT (incident_id, signal) DO UPDATE SET reason = EXCLUDED.reason"
+)
 _MIGRATION_LOCK = "hashtextextended('incident-recorder migrate ' || current_schema(), 0)"
 _CREATE_SCHEMA_MIGRATIONS = (
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -283,29 +362,110 @@ class PostgresStore:
 
         async def read_version(conn: Connection) -> int:
             try:
-                version = await conn.fetchval("SELECT max(version) FROM schema_migrations")
+                rows = await conn.fetch("SELECT version FROM schema_migrations")
             except asyncpg.UndefinedTableError:
                 return 0
-            return int(version or 0)
+            return migrated_through(BACKEND, {r["version"] for r in rows})
 
         current = await self._run(read_version, begin=None)
         if current < expected:
             raise NotMigrated(current, expected)
 
-    async def record(self, correlation_key: str, decide: Decide) -> Outcome:
-        """Lock the key, load its newest incident, decide, persist, commit.
+    async def record(
+        self, correlation_key: str, decide: Decide, *, link_key: str | None = None
+    ) -> Outcome:
+        """Lock the link key then the correlation key, load the key's newest incident
+        (else the PagerDuty-opened incident with `link_key`), decide, persist, commit.
 
-        Round trips: BEGIN with the key lock, load, one write statement if anything
+        Round trips: BEGIN with the key locks, load, one write statement if anything
         changed, COMMIT. A duplicate notification costs three and writes nothing.
         """
 
         async def work(conn: Connection) -> Outcome:
             row = await conn.fetchrow(_LOAD_NEWEST, correlation_key)
+            if row is None and link_key is not None:
+                row = await _load_adoptable(conn, link_key)
             outcome = decide(None if row is None else _build_view(row))
             await _write_outcome(conn, outcome)
             return outcome
 
-        return await self._run(work, begin=_begin_locked(correlation_key))
+        links = [] if link_key is None else [_link_lock_key(link_key)]
+        return await self._run(work, begin=_begin_locked(*links, correlation_key))
+
+    async def record_page(
+        self,
+        delivery: PageDelivery,
+        *,
+        pagerduty_id: str,
+        link_key: str | None,
+        decide: Decide,
+    ) -> Outcome | None:
+        """Log the delivery (None when already logged), lock and load the paged
+        incident, decide, persist, commit.
+
+        The locks are every link key involved, the PagerDuty id, then the target
+        incident's correlation key (so API updates and alert notifications of that
+        incident wait). The target is read before the locks are taken; if it changed by
+        the time they are held, the transaction is rolled back and tried again.
+        """
+
+        async def read_target(conn: Connection) -> _Target | None:
+            row = await _fetch_paged(conn, _TARGET_BY_PD, _TARGET_BY_LINK, pagerduty_id, link_key)
+            return _target(row)
+
+        for _attempt in range(_TARGET_ATTEMPTS):
+            target = await self._run(read_target, begin=None)
+            links = sorted({key for key in (link_key, target and target[2]) if key})
+            locks = [_link_lock_key(key) for key in links]
+            locks.append(_PAGERDUTY_LOCK_PREFIX + pagerduty_id)
+            if target is not None:
+                locks.append(target[1])
+
+            async def work(conn: Connection, expected: _Target | None = target) -> Outcome | None:
+                values = delivery_values(replace(delivery, outcome="stored"), encode_utc)
+                if await conn.fetchval(_INSERT_DELIVERY, *values) is None:
+                    return None
+                row = await _fetch_paged(
+                    conn, _LOAD_BY_PD, _LOAD_OPEN_LINKED, pagerduty_id, link_key
+                )
+                if _target(row) != expected:
+                    raise _TargetMoved
+                outcome = decide(None if row is None else _build_view(row))
+                await _write_outcome(conn, outcome)
+                incident = outcome.incident
+                await conn.execute(
+                    _UPDATE_DELIVERY,
+                    delivery.event_id,
+                    None if incident is None else incident.id,
+                    "unmatched" if incident is None else "stored",
+                )
+                return outcome
+
+            try:
+                return await self._run(work, begin=_begin_locked(*locks))
+            except _TargetMoved:
+                continue
+        raise StoreError(f"PagerDuty incident {pagerduty_id} kept moving between incidents")
+
+    async def record_ignored(self, delivery: PageDelivery) -> bool:
+        """Log a delivery that is not applied; False when it was logged before."""
+        values = delivery_values(replace(delivery, outcome="ignored"), encode_utc)
+
+        async def work(conn: Connection) -> bool:
+            return await conn.fetchval(_INSERT_DELIVERY, *values) is not None
+
+        return await self._run(work, begin=None)
+
+    async def list_page_deliveries(self, *, limit: int) -> list[PageDelivery]:
+        """The delivery log, newest first."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+
+        async def work(conn: Connection) -> list[PageDelivery]:
+            rows = await conn.fetch(_SELECT_DELIVERIES, limit)
+            return [build_delivery(row, decode_utc) for row in rows]
+
+        return await self._run(work, begin=None)
 
     async def update(self, incident_id: str, decide: DecideExisting) -> Outcome:
         """Lock the incident's key (as record() does) and row, load, decide, persist.
@@ -317,20 +477,28 @@ class PostgresStore:
             key: str | None = await conn.fetchval(_SELECT_KEY, incident_id)
             return key
 
-        # A correlation key never changes, so reading it before the lock is safe.
-        correlation_key = await self._run(read_key, begin=None)
-        if correlation_key is None:
-            raise IncidentNotFound(incident_id)
-
-        async def work(conn: Connection) -> Outcome:
-            row = await conn.fetchrow(_LOAD_BY_ID_FOR_UPDATE, incident_id)
-            if row is None:
+        # The key changes only when alerts adopt an incident PagerDuty opened; if it
+        # changed between this read and the lock, the lock is the wrong one: try again.
+        for _attempt in range(_TARGET_ATTEMPTS):
+            correlation_key = await self._run(read_key, begin=None)
+            if correlation_key is None:
                 raise IncidentNotFound(incident_id)
-            outcome = decide(_build_view(row))
-            await _write_outcome(conn, outcome)
-            return outcome
 
-        return await self._run(work, begin=_begin_locked(correlation_key))
+            async def work(conn: Connection, locked: str = correlation_key) -> Outcome:
+                row = await conn.fetchrow(_LOAD_BY_ID_FOR_UPDATE, incident_id)
+                if row is None:
+                    raise IncidentNotFound(incident_id)
+                if row["correlation_key"] != locked:
+                    raise _TargetMoved
+                outcome = decide(_build_view(row))
+                await _write_outcome(conn, outcome)
+                return outcome
+
+            try:
+                return await self._run(work, begin=_begin_locked(correlation_key))
+            except _TargetMoved:
+                continue
+        raise StoreError(f"incident {incident_id} kept changing its correlation key")
 
     async def load(self, incident_id: str) -> IncidentView:
         """One incident with its alerts, one query. Raises IncidentNotFound."""
@@ -447,6 +615,86 @@ class PostgresStore:
 
         return await self._run(work, begin=None)
 
+    async def last_sample_times(self, incident_id: str) -> dict[str, datetime]:
+        """The newest stored sample time per signal ({} when none)."""
+
+        async def work(conn: Connection) -> dict[str, datetime]:
+            rows = await conn.fetch(_SELECT_LAST_SAMPLES, incident_id)
+            return {row["signal"]: decode_utc(row["at"]) for row in rows}
+
+        return await self._run(work, begin=None)
+
+    async def acquire_leases(
+        self,
+        holder: str,
+        *,
+        now: datetime,
+        ttl: timedelta,
+        resolved_since: datetime,
+        limit: int,
+    ) -> list[SamplingTarget]:
+        """Take or renew leases in one statement (see Store.acquire_leases)."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        if ttl <= timedelta(0):
+            raise ValueError(f"ttl must be positive, got {ttl}")
+        params = (
+            holder,
+            encode_utc(now),
+            encode_utc(now + ttl),
+            encode_utc(resolved_since),
+            limit,
+        )
+
+        async def work(conn: Connection) -> list[SamplingTarget]:
+            return [_build_target(row) for row in await conn.fetch(_ACQUIRE_LEASES, *params)]
+
+        return await self._run(work, begin=None)
+
+    async def release_leases(self, holder: str) -> int:
+        """Free every lease `holder` has; returns how many."""
+
+        async def work(conn: Connection) -> int:
+            status = await conn.execute(_RELEASE_LEASES, holder)
+            return int(status.rsplit(" ", 1)[-1])  # "UPDATE <rows>"
+
+        return await self._run(work, begin=None)
+
+    async def mark_backfilled(self, incident_id: str, holder: str, resolved_at: datetime) -> bool:
+        """Record the backfill for `resolved_at` and free the lease, if still held."""
+
+        async def work(conn: Connection) -> bool:
+            status = await conn.execute(
+                _MARK_BACKFILLED, incident_id, holder, encode_utc(resolved_at)
+            )
+            return status.rsplit(" ", 1)[-1] != "0"
+
+        return await self._run(work, begin=None)
+
+    async def save_unsampled(self, incident_id: str, signal: str, reason: str) -> None:
+        """Upsert why `signal` is not sampled. Raises IncidentNotFound."""
+
+        async def work(conn: Connection) -> None:
+            try:
+                await conn.execute(_UPSERT_UNSAMPLED, incident_id, signal, reason)
+            except asyncpg.ForeignKeyViolationError:
+                raise IncidentNotFound(incident_id) from None
+
+        await self._run(work, begin=None)
+
+    async def load_unsampled(self, incident_id: str) -> dict[str, str]:
+        """Signal -> reason it was not sampled ({} when none)."""
+
+        async def work(conn: Connection) -> dict[str, str]:
+            rows = await conn.fetch(
+                "SELECT signal, reason FROM unsampled_signals WHERE incident_id = $1 "
+                "ORDER BY signal",
+                incident_id,
+            )
+            return {row["signal"]: row["reason"] for row in rows}
+
+        return await self._run(work, begin=None)
+
     async def _ensure_pool(self) -> asyncpg.Pool[asyncpg.Record]:
         if self._closed:
             raise StorageUnavailable(BACKEND, "store is closed")
@@ -527,9 +775,56 @@ def lock_id(correlation_key: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def _begin_locked(correlation_key: str) -> str:
-    # Only an integer is formatted into the SQL: no quoting concerns.
-    return f"BEGIN; SELECT pg_advisory_xact_lock({lock_id(correlation_key):d})"
+def _begin_locked(*keys: str) -> str:
+    """BEGIN, then one transaction advisory lock per key, in the order given.
+
+    Every writer takes link keys first, then PagerDuty ids, then correlation keys, so
+    two writers never wait for each other in opposite orders.
+    """
+    # Only integers are formatted into the SQL: no quoting concerns.
+    ids = dict.fromkeys(lock_id(key) for key in keys)
+    return "BEGIN" + "".join(f"; SELECT pg_advisory_xact_lock({i:d})" for i in ids)
+
+
+def _link_lock_key(link_key: str) -> str:
+    return _LINK_LOCK_PREFIX + link_key
+
+
+class _TargetMoved(Exception):
+    """The incident to lock changed between reading it and holding its locks."""
+
+
+# (id, correlation key, link key) of the incident a page applies to.
+_Target: TypeAlias = tuple[str, str, "str | None"]
+
+
+def _target(row: asyncpg.Record | None) -> _Target | None:
+    if row is None:
+        return None
+    return (row["id"], row["correlation_key"], row["link_key"])
+
+
+async def _fetch_paged(
+    conn: Connection, by_id: str, by_link: str, pagerduty_id: str, link_key: str | None
+) -> asyncpg.Record | None:
+    """The incident linked to the PagerDuty id, else the newest open one with the link key."""
+    row: asyncpg.Record | None = await conn.fetchrow(by_id, pagerduty_id)
+    if row is None and link_key is not None:
+        row = await conn.fetchrow(by_link, link_key)
+    return row
+
+
+async def _load_adoptable(conn: Connection, link_key: str) -> asyncpg.Record | None:
+    """The newest open incident PagerDuty opened with this link key, its key locked.
+
+    Its correlation key changes only under the link key's lock, which the caller holds,
+    so after taking that key's lock (as update() does) the reload finds the same one.
+    """
+    key: str | None = await conn.fetchval(_ADOPTABLE_KEY, link_key, _PAGED_PATTERN)
+    if key is None:
+        return None
+    await conn.execute(f"SELECT pg_advisory_xact_lock({lock_id(key):d})")
+    return await conn.fetchrow(_LOAD_ADOPTABLE, link_key, key)
 
 
 async def _complete(conn: Connection, work: Work[T]) -> T:
@@ -548,6 +843,20 @@ async def _complete(conn: Connection, work: Work[T]) -> T:
             conn.terminate()
         raise
     return result
+
+
+def _build_target(row: asyncpg.Record) -> SamplingTarget:
+    resolved_at = row["resolved_at"]
+    return SamplingTarget(
+        incident_id=row["id"],
+        labels=load_mapping(row["labels"]),
+        started_at=decode_utc(row["started_at"]),
+        resolved_at=(
+            decode_utc(resolved_at)
+            if resolved_at is not None and row["status"] == "resolved"
+            else None
+        ),
+    )
 
 
 def _build_view(row: asyncpg.Record) -> IncidentView:

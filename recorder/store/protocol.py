@@ -8,9 +8,9 @@ in `recorder.core`, and both backends only persist.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from recorder.core.incident import Incident, IncidentStatus, IncidentView, Outcome, TimelineEntry
@@ -26,6 +26,38 @@ class StoredSample:
     signal: str
     at: datetime
     value: float
+
+
+@dataclass(frozen=True, slots=True)
+class SamplingTarget:
+    """An incident a sampler holds the lease for: what it needs to plan its queries.
+
+    `resolved_at` is None while the incident is open; a resolved target still needs its
+    backfill (see `Store.acquire_leases`).
+    """
+
+    incident_id: str
+    labels: Mapping[str, str]
+    started_at: datetime
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PageDelivery:
+    """One paging event as received, for dedup and the delivery log.
+
+    `outcome` is filled by the store: "stored" (applied to `incident_id`), "ignored"
+    (an event type the recorder does not use, or a ping) or "unmatched" (a note or
+    update for a paged incident the recorder does not know).
+    """
+
+    event_id: str
+    webhook_id: str | None
+    event_type: str
+    kind: str
+    received_at: datetime
+    incident_id: str | None = None
+    outcome: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +85,41 @@ class Store(Protocol):
     async def check_ready(self) -> None:
         """Raise StorageUnavailable or NotMigrated unless storage is usable right now."""
 
-    async def record(self, correlation_key: str, decide: Decide) -> Outcome:
+    async def record(
+        self, correlation_key: str, decide: Decide, *, link_key: str | None = None
+    ) -> Outcome:
         """In one transaction: lock the key, load the newest incident with that
         correlation key (open or resolved, alerts included; None if there is none),
         call `decide`, persist its outcome, commit. Concurrent calls for the same key
-        are serialized, so exactly one of them can open an incident."""
+        are serialized, so exactly one of them can open an incident.
+
+        With `link_key` (the alert group's PagerDuty link key) and no incident for the
+        correlation key, the newest open incident PagerDuty opened with that link key
+        is loaded instead, so the alerts join it. The link key is locked first, then
+        the correlation key (the same order as `record_page`: no deadlock)."""
+
+    async def record_page(
+        self,
+        delivery: PageDelivery,
+        *,
+        pagerduty_id: str,
+        link_key: str | None,
+        decide: Decide,
+    ) -> Outcome | None:
+        """Apply one paging event in one transaction; None when it is a duplicate.
+
+        Records the delivery (event id already recorded: write nothing, return None),
+        locks the link key and the PagerDuty incident id, loads the incident linked to
+        `pagerduty_id`, else the newest open incident with `link_key`, else None, calls
+        `decide`, persists its outcome (the incident's link columns with it) and logs the
+        delivery as stored (or unmatched when the outcome has no incident)."""
+
+    async def record_ignored(self, delivery: PageDelivery) -> bool:
+        """Log a delivery the recorder does not apply (outcome "ignored"); False when
+        the event id was already recorded."""
+
+    async def list_page_deliveries(self, *, limit: int) -> list[PageDelivery]:
+        """The delivery log, newest first."""
 
     async def update(self, incident_id: str, decide: DecideExisting) -> Outcome:
         """Like `record`, for an existing incident by id. Raises IncidentNotFound."""
@@ -88,3 +150,36 @@ class Store(Protocol):
 
     async def load_samples(self, incident_id: str) -> dict[str, list[tuple[datetime, float]]]:
         """Every stored sample of the incident, per signal, in time order."""
+
+    async def last_sample_times(self, incident_id: str) -> dict[str, datetime]:
+        """The newest stored sample time per signal of the incident ({} when none)."""
+
+    async def acquire_leases(
+        self,
+        holder: str,
+        *,
+        now: datetime,
+        ttl: timedelta,
+        resolved_since: datetime,
+        limit: int,
+    ) -> list[SamplingTarget]:
+        """Take or renew, in one statement, the sampling leases of up to `limit` incidents
+        that need sampling: open ones, and ones resolved at or after `resolved_since`
+        whose backfill for that resolution is not done. A lease is taken when it is free,
+        already `holder`'s, or expired at `now`; it then runs to `now + ttl`. Concurrent
+        callers never both get the same incident. Oldest incidents first."""
+
+    async def release_leases(self, holder: str) -> int:
+        """Free every lease `holder` has (at shutdown, so another replica takes over at
+        once). Returns how many were freed."""
+
+    async def mark_backfilled(self, incident_id: str, holder: str, resolved_at: datetime) -> bool:
+        """Record that the backfill for the resolution at `resolved_at` is done, and free
+        the lease. False (nothing written) when `holder` no longer holds the lease."""
+
+    async def save_unsampled(self, incident_id: str, signal: str, reason: str) -> None:
+        """Record why `signal` cannot be sampled for the incident (replacing an older
+        reason). Raises IncidentNotFound."""
+
+    async def load_unsampled(self, incident_id: str) -> dict[str, str]:
+        """Signal name -> why it was not sampled, for the incident ({} when none)."""

@@ -7,26 +7,32 @@ import contextlib
 import math
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 
 from recorder.core.incident import Incident, IncidentStatus, IncidentView, Outcome, TimelineEntry
+from recorder.core.links import PAGED_KEY_PREFIX, sha256_hex
 from recorder.store.codec import (
     ALERT_COLUMNS,
+    DELIVERY_COLUMNS,
     INCIDENT_COLUMNS,
     TIMELINE_COLUMNS,
     alert_values,
     build_alert,
+    build_delivery,
     build_incident,
     build_timeline_entry,
     decode_cursor,
     decode_micros,
+    delivery_values,
     encode_cursor,
     encode_micros,
     incident_values,
+    load_mapping,
     timeline_values,
 )
 from recorder.store.errors import (
@@ -35,8 +41,20 @@ from recorder.store.errors import (
     StorageUnavailable,
     StoreError,
 )
-from recorder.store.migrations import latest_version, load_migrations, split_sqlite_script
-from recorder.store.protocol import Decide, DecideExisting, IncidentPage, StoredSample
+from recorder.store.migrations import (
+    latest_version,
+    load_migrations,
+    migrated_through,
+    split_sqlite_script,
+)
+from recorder.store.protocol import (
+    Decide,
+    DecideExisting,
+    IncidentPage,
+    PageDelivery,
+    SamplingTarget,
+    StoredSample,
+)
 
 T = TypeVar("T")
 Body = Callable[[aiosqlite.Connection], Awaitable[T]]
@@ -87,6 +105,29 @@ _SELECT_TIMELINE = (
 _SELECT_RELATED = (
     f"{_INCIDENT_SELECT} WHERE id < ? AND (json_extract(labels, '$.alertname') = ? "
     "OR json_extract(labels, '$.service') = ?) ORDER BY id DESC LIMIT ?"
+)
+# BEGIN IMMEDIATE serializes lease takers (also across processes), so reading the
+# candidates and then writing their leases in the same transaction cannot race.
+_SELECT_LEASE_CANDIDATES = (
+    "SELECT i.id, i.labels, i.started_at, i.resolved_at, i.status FROM incidents i "
+    "LEFT JOIN sampling_leases l ON l.incident_id = i.id "
+    "WHERE (i.status <> 'resolved' "
+    " OR (i.resolved_at >= :since AND l.backfilled_for IS NOT i.resolved_at)) "
+    "AND (l.holder IS NULL OR l.holder = :holder OR l.expires_at <= :now) "
+    "ORDER BY i.id LIMIT :limit"
+)
+_UPSERT_LEASE = (
+    "INSERT INTO sampling_leases (incident_id, holder, expires_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (incident_id) DO UPDATE SET holder = excluded.holder, "
+    "expires_at = excluded.expires_at"
+)
+_OPEN_LINKED = "link_key = ? AND status <> 'resolved' ORDER BY id DESC LIMIT 1"
+_ADOPTABLE = (
+    "link_key = ? AND status <> 'resolved' AND correlation_key LIKE ? ORDER BY id DESC LIMIT 1"
+)
+_INSERT_DELIVERY = (
+    f"INSERT INTO pagerduty_deliveries ({', '.join(DELIVERY_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in DELIVERY_COLUMNS)}) ON CONFLICT (event_id) DO NOTHING"
 )
 _CREATE_SCHEMA_MIGRATIONS = (
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -205,24 +246,78 @@ class SqliteStore:
             )
             if await cursor.fetchone() is None:
                 return 0
-            cursor = await conn.execute("SELECT max(version) FROM schema_migrations")
-            row = await cursor.fetchone()
-            return int(row[0]) if row is not None and row[0] is not None else 0
+            cursor = await conn.execute("SELECT version FROM schema_migrations")
+            applied = {int(row[0]) for row in await cursor.fetchall()}
+            return migrated_through(BACKEND, applied)
 
         current = await self._read(read_version)
         if current < expected:
             raise NotMigrated(current, expected)
 
-    async def record(self, correlation_key: str, decide: Decide) -> Outcome:
-        """Load the newest incident of the key, decide, persist; serialized by IMMEDIATE."""
+    async def record(
+        self, correlation_key: str, decide: Decide, *, link_key: str | None = None
+    ) -> Outcome:
+        """Load the newest incident of the key (else the PagerDuty-opened incident with
+        `link_key`), decide, persist; serialized by IMMEDIATE."""
 
         async def body(conn: aiosqlite.Connection) -> Outcome:
             view = await _load_newest(conn, correlation_key)
+            if view is None and link_key is not None:
+                view = await _load_adoptable(conn, link_key)
             outcome = decide(view)
             await _write_outcome(conn, outcome)
             return outcome
 
         return await self._write(body)
+
+    async def record_page(
+        self,
+        delivery: PageDelivery,
+        *,
+        pagerduty_id: str,
+        link_key: str | None,
+        decide: Decide,
+    ) -> Outcome | None:
+        """Log the delivery (None when already logged), load the paged incident, decide,
+        persist; serialized by IMMEDIATE."""
+
+        async def body(conn: aiosqlite.Connection) -> Outcome | None:
+            if not await _insert_delivery(conn, delivery, "stored"):
+                return None
+            view = await _load_paged(conn, pagerduty_id, link_key)
+            outcome = decide(view)
+            await _write_outcome(conn, outcome)
+            incident = outcome.incident
+            await conn.execute(
+                "UPDATE pagerduty_deliveries SET incident_id = ?, outcome = ? WHERE event_id = ?",
+                (
+                    None if incident is None else incident.id,
+                    "unmatched" if incident is None else "stored",
+                    delivery.event_id,
+                ),
+            )
+            return outcome
+
+        return await self._write(body)
+
+    async def record_ignored(self, delivery: PageDelivery) -> bool:
+        """Log a delivery that is not applied; False when it was logged before."""
+        return await self._write(lambda conn: _insert_delivery(conn, delivery, "ignored"))
+
+    async def list_page_deliveries(self, *, limit: int) -> list[PageDelivery]:
+        """The delivery log, newest first."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+
+        async def body(conn: aiosqlite.Connection) -> list[PageDelivery]:
+            cursor = await conn.execute(
+                f"SELECT {', '.join(DELIVERY_COLUMNS)} FROM pagerduty_deliveries "
+                "ORDER BY received_at DESC, event_id DESC LIMIT ?",
+                (limit,),
+            )
+            return [build_delivery(row, decode_micros) for row in await cursor.fetchall()]
+
+        return await self._read(body)
 
     async def update(self, incident_id: str, decide: DecideExisting) -> Outcome:
         """Load one incident by id, decide, persist. Raises IncidentNotFound."""
@@ -358,6 +453,110 @@ class SqliteStore:
 
         return await self._read(body)
 
+    async def last_sample_times(self, incident_id: str) -> dict[str, datetime]:
+        """The newest stored sample time per signal ({} when none)."""
+
+        async def body(conn: aiosqlite.Connection) -> dict[str, datetime]:
+            cursor = await conn.execute(
+                "SELECT signal, max(at) FROM samples WHERE incident_id = ? GROUP BY signal",
+                (incident_id,),
+            )
+            return {signal: decode_micros(at) for signal, at in await cursor.fetchall()}
+
+        return await self._read(body)
+
+    async def acquire_leases(
+        self,
+        holder: str,
+        *,
+        now: datetime,
+        ttl: timedelta,
+        resolved_since: datetime,
+        limit: int,
+    ) -> list[SamplingTarget]:
+        """Take or renew leases in one write transaction (see Store.acquire_leases)."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        if ttl <= timedelta(0):
+            raise ValueError(f"ttl must be positive, got {ttl}")
+        params = {
+            "holder": holder,
+            "now": encode_micros(now),
+            "since": encode_micros(resolved_since),
+            "limit": limit,
+        }
+        expires = encode_micros(now + ttl)
+
+        async def body(conn: aiosqlite.Connection) -> list[SamplingTarget]:
+            rows = await (await conn.execute(_SELECT_LEASE_CANDIDATES, params)).fetchall()
+            await conn.executemany(_UPSERT_LEASE, [(row[0], holder, expires) for row in rows])
+            return [
+                SamplingTarget(
+                    incident_id=row["id"],
+                    labels=load_mapping(row["labels"]),
+                    started_at=decode_micros(row["started_at"]),
+                    resolved_at=(
+                        decode_micros(row["resolved_at"])
+                        if row["resolved_at"] is not None and row["status"] == "resolved"
+                        else None
+                    ),
+                )
+                for row in rows
+            ]
+
+        return await self._write(body)
+
+    async def release_leases(self, holder: str) -> int:
+        """Free every lease `holder` has; returns how many."""
+
+        async def body(conn: aiosqlite.Connection) -> int:
+            cursor = await conn.execute(
+                "UPDATE sampling_leases SET holder = NULL, expires_at = NULL WHERE holder = ?",
+                (holder,),
+            )
+            return max(cursor.rowcount, 0)
+
+        return await self._write(body)
+
+    async def mark_backfilled(self, incident_id: str, holder: str, resolved_at: datetime) -> bool:
+        """Record the backfill for `resolved_at` and free the lease, if still held."""
+
+        async def body(conn: aiosqlite.Connection) -> bool:
+            cursor = await conn.execute(
+                "UPDATE sampling_leases SET backfilled_for = ?, holder = NULL, expires_at = NULL "
+                "WHERE incident_id = ? AND holder = ?",
+                (encode_micros(resolved_at), incident_id, holder),
+            )
+            return cursor.rowcount > 0
+
+        return await self._write(body)
+
+    async def save_unsampled(self, incident_id: str, signal: str, reason: str) -> None:
+        """Upsert why `signal` is not sampled. Raises IncidentNotFound."""
+
+        async def body(conn: aiosqlite.Connection) -> None:
+            await _load_incident(conn, incident_id)  # raises when absent
+            await conn.execute(
+                "INSERT INTO unsampled_signals (incident_id, signal, reason) VALUES (?, ?, ?) "
+                "ON CONFLICT (incident_id, signal) DO UPDATE SET reason = excluded.reason",
+                (incident_id, signal, reason),
+            )
+
+        await self._write(body)
+
+    async def load_unsampled(self, incident_id: str) -> dict[str, str]:
+        """Signal -> reason it was not sampled ({} when none)."""
+
+        async def body(conn: aiosqlite.Connection) -> dict[str, str]:
+            cursor = await conn.execute(
+                "SELECT signal, reason FROM unsampled_signals WHERE incident_id = ? "
+                "ORDER BY signal",
+                (incident_id,),
+            )
+            return {str(row[0]): str(row[1]) for row in await cursor.fetchall()}
+
+        return await self._read(body)
+
     async def _connections(self) -> tuple[aiosqlite.Connection, aiosqlite.Connection]:
         """The writer and reader, opened on first use (and again after a failed start)."""
         if self._closed:
@@ -382,6 +581,8 @@ class SqliteStore:
                 conn.row_factory = aiosqlite.Row
                 await conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
                 await conn.execute("PRAGMA foreign_keys = ON")
+                # For migration 0003's backfill of link keys; SQLite has no SHA-256.
+                await conn.create_function("sha256_hex", 1, sha256_hex, deterministic=True)
                 if not self._memory:
                     await conn.execute("PRAGMA journal_mode = WAL")
                     # Safe with WAL: a power loss may drop the last commits, never corrupt.
@@ -443,6 +644,37 @@ async def _load_newest(conn: aiosqlite.Connection, correlation_key: str) -> Inci
     if row is None:
         return None
     return await _load_alerts(conn, build_incident(row, decode_micros))
+
+
+async def _load_one(
+    conn: aiosqlite.Connection, where: str, params: tuple[Any, ...]
+) -> IncidentView | None:
+    cursor = await conn.execute(f"{_INCIDENT_SELECT} WHERE {where}", params)
+    row = await cursor.fetchone()
+    if row is None:
+        return None
+    return await _load_alerts(conn, build_incident(row, decode_micros))
+
+
+async def _load_adoptable(conn: aiosqlite.Connection, link_key: str) -> IncidentView | None:
+    return await _load_one(conn, _ADOPTABLE, (link_key, f"{PAGED_KEY_PREFIX}%"))
+
+
+async def _load_paged(
+    conn: aiosqlite.Connection, pagerduty_id: str, link_key: str | None
+) -> IncidentView | None:
+    view = await _load_one(conn, "pagerduty_id = ?", (pagerduty_id,))
+    if view is None and link_key is not None:
+        view = await _load_one(conn, _OPEN_LINKED, (link_key,))
+    return view
+
+
+async def _insert_delivery(
+    conn: aiosqlite.Connection, delivery: PageDelivery, outcome: str
+) -> bool:
+    values = delivery_values(replace(delivery, outcome=outcome), encode_micros)
+    cursor = await conn.execute(_INSERT_DELIVERY, values)
+    return cursor.rowcount == 1
 
 
 async def _write_outcome(conn: aiosqlite.Connection, outcome: Outcome) -> None:

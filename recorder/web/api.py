@@ -147,7 +147,11 @@ async def incident_payload(request: web.Request, incident_id: str) -> dict[str, 
     store = request.app[STORE]
     view = await store.load(incident_id)
     timeline = await store.load_timeline(incident_id)
-    return incident_detail(view.incident, view.alerts.values(), timeline)
+    # Imported here: recorder.web.samples builds on this module's require_read.
+    from recorder.web.samples import load_signal_summaries  # noqa: PLC0415
+
+    signals = await load_signal_summaries(store, request.app[SETTINGS], incident_id)
+    return incident_detail(view.incident, view.alerts.values(), timeline, signals)
 
 
 async def get_incident(request: web.Request) -> web.Response:

@@ -20,10 +20,11 @@ from recorder.storage_state import StorageState, bring_up, keep_bringing_up
 from recorder.store.errors import StoreError
 from recorder.store.factory import open_store
 from recorder.store.protocol import Store
-from recorder.web import api, health, openapi, webhooks
+from recorder.web import api, health, openapi, pagerduty, pages, samples, webhooks
 from recorder.web.keys import CLOCK, LOG, METRICS, RECORDING, SETTINGS, STORAGE_STATE, STORE
 from recorder.web.metrics_endpoint import metrics_handler
 from recorder.web.problems import Handler, problems_and_access_log
+from recorder.web.sampling import add_sampling
 
 _NEEDS_STORAGE = ("/webhooks/", "/api/v1/incidents")
 
@@ -94,6 +95,8 @@ def create_app(
         await store.close()
 
     app.cleanup_ctx.append(storage_ctx)
+    if settings.prometheus_url is not None:
+        add_sampling(app)
     _warn_open_endpoints(settings, log)
     _add_routes(app)
     return app
@@ -119,11 +122,14 @@ def _add_routes(app: web.Application) -> None:
     app.router.add_get("/readyz", health.readyz)
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_post("/webhooks/alertmanager", webhooks.alertmanager_webhook)
+    app.router.add_post("/webhooks/pagerduty", pagerduty.pagerduty_webhook)
     app.router.add_get("/api/v1/openapi.json", openapi.openapi_handler)
     app.router.add_get("/api/v1/incidents", api.list_incidents)
     app.router.add_get("/api/v1/incidents/{id}", api.get_incident)
     app.router.add_get("/api/v1/incidents/{id}/report", api.get_report)
+    app.router.add_get("/api/v1/incidents/{id}/samples", samples.get_samples)
     app.router.add_patch("/api/v1/incidents/{id}", api.patch_incident)
     app.router.add_post("/api/v1/incidents/{id}/acknowledge", api.acknowledge_incident)
     app.router.add_post("/api/v1/incidents/{id}/resolve", api.resolve_incident)
     app.router.add_post("/api/v1/incidents/{id}/timeline", api.add_timeline_entry)
+    pages.add_routes(app)

@@ -1,9 +1,16 @@
-"""Shared checks for webhook requests: content type and the body limit, before parsing."""
+"""Shared intake of webhook requests: content type, body limit, and counting each delivery."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
 from aiohttp import web
 
+from alert_adapters.errors import PayloadError
+from recorder.metrics import RecorderMetrics
 from recorder.web.problems import Problem
 
 
@@ -40,3 +47,31 @@ async def read_limited(request: web.Request, limit: int) -> bytes:
                 f"the body is over the limit of {limit} bytes (body_limit)",
             )
     return bytes(body)
+
+
+@dataclass
+class Delivery:
+    """The outcome label of one webhook delivery, set by the handler as it goes."""
+
+    outcome: str = "error"
+
+
+@contextmanager
+def counted_delivery(metrics: RecorderMetrics, source: str) -> Iterator[Delivery]:
+    """Count one delivery by outcome and time it; rejections and errors are set here."""
+    delivery = Delivery()
+    started = time.perf_counter()
+    try:
+        yield delivery
+    except Problem as exc:
+        delivery.outcome = "rejected" if exc.status < 500 else "error"
+        raise
+    except PayloadError:
+        delivery.outcome = "rejected"
+        raise
+    except Exception:
+        delivery.outcome = "error"
+        raise
+    finally:
+        metrics.webhooks_received.labels(source=source, outcome=delivery.outcome).inc()
+        metrics.webhook_duration.labels(source=source).observe(time.perf_counter() - started)

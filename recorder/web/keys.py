@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
 import structlog
 from aiohttp import web
 
 from recorder.clock import Clock
 from recorder.metrics import RecorderMetrics
 from recorder.recording import Recording
+from recorder.sampler import Sampler
 from recorder.settings import Settings
 from recorder.storage_state import StorageState
 from recorder.store.protocol import Store
@@ -21,5 +23,8 @@ METRICS = web.AppKey("metrics", RecorderMetrics)
 RECORDING = web.AppKey("recording", Recording)
 LOG = web.AppKey("log", structlog.typing.FilteringBoundLogger)
 STORAGE_STATE = web.AppKey("storage_state", StorageState)
+# Only when RECORDER_PROMETHEUS_URL is set (see recorder.web.sampling).
+PROMETHEUS_SESSION = web.AppKey("prometheus_session", aiohttp.ClientSession)
+SAMPLER = web.AppKey("sampler", Sampler)
 # Extra fields a handler adds to its request's single log line.
 LOG_FIELDS = web.RequestKey("log_fields", dict[str, Any])

@@ -244,5 +244,5 @@ def test_label_correlation_splits_one_message_by_service() -> None:
 
 def test_group_key_correlation_keeps_message_whole() -> None:
     """The default key is Alertmanager's groupKey."""
-    parts = split_by_key(note(alert("a"), alert("b"), group="{}:{alertname=\"X\"}"), ["group_key"])
+    parts = split_by_key(note(alert("a"), alert("b"), group='{}:{alertname="X"}'), ["group_key"])
     assert list(parts) == ['group:{}:{alertname="X"}']

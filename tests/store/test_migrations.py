@@ -8,17 +8,28 @@ from recorder.store.migrations import (
     MigrationFileError,
     latest_version,
     load_migrations,
+    migrated_through,
     pending_migrations,
     split_sqlite_script,
 )
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-def test_migrations_are_numbered_from_one_without_gaps(backend: str) -> None:
-    """Each backend ships versions 1..N, and latest_version is N."""
+def test_migrations_are_numbered_upwards_from_one(backend: str) -> None:
+    """Each backend ships unique versions from 1 upwards (gaps allowed: reserved numbers),
+    and latest_version is the highest."""
     versions = [m.version for m in load_migrations(backend)]
-    assert versions == list(range(1, len(versions) + 1))
+    assert versions[0] == 1
+    assert versions == sorted(set(versions))
     assert latest_version(backend) == versions[-1]
+
+
+def test_readiness_needs_every_shipped_version_not_only_the_highest() -> None:
+    """A database that has the newest migration but lacks an older one is not migrated."""
+    versions = [m.version for m in load_migrations("sqlite")]
+    assert migrated_through("sqlite", set(versions)) == versions[-1]
+    assert migrated_through("sqlite", set(versions) - {versions[1]}) == versions[0]
+    assert migrated_through("sqlite", set()) == 0
 
 
 def test_both_backends_ship_the_same_versions() -> None:

@@ -123,19 +123,24 @@ def flap_payload(status: str, starts: str, ends: str = "0001-01-01T00:00:00Z") -
     return json.dumps(data).encode()
 
 
+async def send_flap(client: TestClient[Any, Any], clock: FakeClock, refire_at: str) -> None:
+    """firing at 17:37:03 → resolved at 17:40:00 → firing again at `refire_at`."""
+    steps = [
+        flap_payload("firing", "2026-11-28T17:37:03Z"),
+        flap_payload("resolved", "2026-11-28T17:37:03Z", "2026-11-28T17:40:00Z"),
+        flap_payload("firing", refire_at),
+    ]
+    for body in steps:
+        clock.current += timedelta(minutes=1)
+        assert (await client.post("/webhooks/alertmanager", data=body, headers=JSON)).status == 200
+
+
 async def test_flap_inside_reopen_window_reopens_same_incident(
     make_client: MakeClient, clock: FakeClock
 ) -> None:
     """firing → resolved → firing within 10 minutes re-opens the same incident."""
     client = await make_client()
-    steps = [
-        flap_payload("firing", "2026-11-28T17:37:03Z"),
-        flap_payload("resolved", "2026-11-28T17:37:03Z", "2026-11-28T17:40:00Z"),
-        flap_payload("firing", "2026-11-28T17:45:00Z"),
-    ]
-    for body in steps:
-        clock.current += timedelta(minutes=1)
-        assert (await client.post("/webhooks/alertmanager", data=body, headers=JSON)).status == 200
+    await send_flap(client, clock, "2026-11-28T17:45:00Z")
     found = await incidents(client)
     assert len(found) == 1
     assert found[0]["status"] == "investigating"
@@ -151,14 +156,7 @@ async def test_flap_outside_reopen_window_opens_new_incident(
 ) -> None:
     """A re-fire 20 minutes after resolution opens a second incident."""
     client = await make_client()
-    steps = [
-        flap_payload("firing", "2026-11-28T17:37:03Z"),
-        flap_payload("resolved", "2026-11-28T17:37:03Z", "2026-11-28T17:40:00Z"),
-        flap_payload("firing", "2026-11-28T18:00:00Z"),
-    ]
-    for body in steps:
-        clock.current += timedelta(minutes=1)
-        assert (await client.post("/webhooks/alertmanager", data=body, headers=JSON)).status == 200
+    await send_flap(client, clock, "2026-11-28T18:00:00Z")
     found = await incidents(client)
     assert [i["status"] for i in found] == ["investigating", "resolved"]
 

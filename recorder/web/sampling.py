@@ -1,0 +1,79 @@
+"""Sampling in the app: the Prometheus HTTP session and the sampler task, one cleanup
+context each (added only when RECORDER_PROMETHEUS_URL is set)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+
+from recorder.reporting import evidence_thresholds
+from recorder.sampler import Sampler, stop_task
+from recorder.sampling.plan import Timing, query_timeout
+from recorder.sampling.promapi import PrometheusClient
+from recorder.sampling.signals import Signal
+from recorder.settings import Settings
+from recorder.web.keys import CLOCK, LOG, METRICS, PROMETHEUS_SESSION, SAMPLER, SETTINGS, STORE
+
+
+def add_sampling(app: web.Application) -> None:
+    """Register the Prometheus session and the sampler, in that order (the sampler stops
+    before the session closes, and both before the store closes)."""
+    app.cleanup_ctx.append(prometheus_session_ctx)
+    app.cleanup_ctx.append(sampler_ctx)
+
+
+async def prometheus_session_ctx(app: web.Application) -> AsyncIterator[None]:
+    """One aiohttp.ClientSession for every Prometheus query of this app."""
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=app[SETTINGS].sampling.concurrency),
+        headers={"User-Agent": "incident-recorder"},
+    )
+    app[PROMETHEUS_SESSION] = session
+    yield
+    await session.close()
+
+
+def build_signals(settings: Settings, app: web.Application) -> list[Signal]:
+    """The configured signals; one that cannot be a signal is logged and left out."""
+    signals = []
+    for configured in settings.signals:
+        try:
+            signals.append(Signal(configured.name, configured.query))
+        except ValueError as exc:
+            app[LOG].error("signal_invalid", signal=configured.name, error=str(exc))
+    return signals
+
+
+async def sampler_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Run the sampler as a task; at shutdown cancel it and free its leases."""
+    settings = app[SETTINGS]
+    assert settings.prometheus_url is not None  # only added when it is set
+    timeout = query_timeout(settings.sampling.interval)
+    client = PrometheusClient(
+        settings.prometheus_url, app[PROMETHEUS_SESSION], timeout=timeout, retries=0
+    )
+    signals = build_signals(settings, app)
+    if not signals:
+        app[LOG].warning("sampler_disabled", reason="no usable signals configured")
+        yield
+        return
+    sampler = Sampler(
+        app[STORE],
+        client,
+        signals=signals,
+        timing=Timing.for_interval(settings.sampling.interval, settings.sampling.baseline_window),
+        thresholds=evidence_thresholds(settings),
+        concurrency=settings.sampling.concurrency,
+        query_timeout=timeout,
+        metrics=app[METRICS],
+        log=app[LOG],
+        clock=app[CLOCK],
+    )
+    app[SAMPLER] = sampler
+    task = asyncio.create_task(sampler.run(), name="sampler")
+    yield
+    await stop_task(task)
+    await sampler.close()
