@@ -116,7 +116,9 @@ async def _offline(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "report":
             from recorder.reporting import render_report
 
-            text, _ = await render_report(store, settings, args.id, args.format)
+            text, _ = await render_report(
+                store, settings, args.id, args.format, base_url=settings.public_url()
+            )
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
             return 0
         raise AssertionError(args.command)

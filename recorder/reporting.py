@@ -57,9 +57,14 @@ class UnknownFormat(ValueError):
         self.format = fmt
 
 
-def chart_url(incident_id: str, signal: str) -> str:
-    """Where the chart of one signal is served (GET …/charts/{signal}.svg)."""
-    return f"/api/v1/incidents/{quote(incident_id, safe='')}/charts/{quote(signal, safe='')}.svg"
+def chart_url(incident_id: str, signal: str, base_url: str = "") -> str:
+    """Where the chart of one signal is served (GET …/charts/{signal}.svg).
+
+    With `base_url` the link is absolute, so a report pasted into a postmortem repository
+    still shows its charts in any Markdown viewer.
+    """
+    path = f"/api/v1/incidents/{quote(incident_id, safe='')}/charts/{quote(signal, safe='')}.svg"
+    return base_url.rstrip("/") + path
 
 
 def sample_rows(
@@ -87,6 +92,7 @@ async def load_report_input(
     now: datetime,
     *,
     samples: Samples | None = None,
+    base_url: str = "",
 ) -> ReportInput:
     """Everything the pure report needs: incident, timeline, related and samples
     (pass `samples` when the caller already loaded them)."""
@@ -131,7 +137,7 @@ async def load_report_input(
         metrics=metrics,
         metrics_unknown_reason=reason,
         signal_tables=tables,
-        chart_links={t.name: chart_url(incident_id, t.name) for t in tables},
+        chart_links={t.name: chart_url(incident_id, t.name, base_url) for t in tables},
     )
 
 
@@ -141,13 +147,17 @@ async def render_report(
     incident_id: str,
     fmt: str = "markdown",
     now: datetime | None = None,
+    *,
+    base_url: str = "",
 ) -> tuple[str, str]:
-    """The report as text plus its content type."""
+    """The report as text plus its content type; `base_url` makes chart links absolute."""
     if fmt not in FORMATS:
         raise UnknownFormat(fmt)
     samples = await store.load_samples(incident_id)
     now = now or datetime.now(UTC)
-    data = await load_report_input(store, settings, incident_id, now, samples=samples)
+    data = await load_report_input(
+        store, settings, incident_id, now, samples=samples, base_url=base_url
+    )
     report = build_report(data)
     if fmt == "json":
         return json.dumps(report_to_json(report), indent=2), FORMATS[fmt]

@@ -46,6 +46,7 @@ ENV_VARS: Mapping[str, str] = {
     "RECORDER_API_READ_AUTH": "api_read_auth",
     "RECORDER_LOG_FORMAT": "log_format",
     "RECORDER_LOG_LEVEL": "log_level",
+    "RECORDER_EXTERNAL_URL": "external_url",
 }
 CONFIG_ENV = "RECORDER_CONFIG"
 # Secrets come from the environment (or flags) only, never from the shared TOML file.
@@ -120,6 +121,7 @@ class Settings(_Strict):
     api_read_auth: bool = False
     log_format: Literal["json", "console"] | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    external_url: str | None = None
 
     correlate_by: tuple[str, ...] = ("group_key",)
     reopen_window: Duration = timedelta(minutes=10)
@@ -148,12 +150,16 @@ class Settings(_Strict):
             raise ValueError("must start with sqlite:/// (embedded) or postgresql:// (PostgreSQL)")
         return value
 
-    @field_validator("prometheus_url")
+    @field_validator("prometheus_url", "external_url")
     @classmethod
-    def _prometheus_url(cls, value: str | None) -> str | None:
+    def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// base URL of the Prometheus API")
+            raise ValueError("must be an http:// or https:// base URL")
         return value.rstrip("/") if value else value
+
+    def public_url(self, fallback: str | None = None) -> str:
+        """Where people reach this recorder: external_url, else `fallback`, else listen."""
+        return self.external_url or fallback or f"http://{self.listen}"
 
     @field_validator("correlate_by")
     @classmethod

@@ -251,5 +251,6 @@ async def get_report(request: web.Request) -> web.Response:
         request.match_info["id"],
         fmt,
         now=request.app[CLOCK].now(),
+        base_url=request.app[SETTINGS].public_url(f"{request.scheme}://{request.host}"),
     )
     return web.Response(text=text, content_type=content_type, charset="utf-8")

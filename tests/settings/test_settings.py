@@ -113,3 +113,12 @@ def test_invalid_listen_and_database_url(tmp_path: Path) -> None:
         load_settings(environ={"RECORDER_LISTEN": "9470"})
     with pytest.raises(SettingsError, match="sqlite:///"):
         load_settings(environ={"RECORDER_DATABASE_URL": "mysql://x"})
+
+
+def test_external_url_is_validated_and_used_as_public_url() -> None:
+    """RECORDER_EXTERNAL_URL must be http(s); public_url falls back to the listen address."""
+    s = load_settings(environ={"RECORDER_EXTERNAL_URL": "https://rec.example.com/"})
+    assert s.public_url("http://ignored") == "https://rec.example.com"
+    assert load_settings(environ={}).public_url() == "http://127.0.0.1:9470"
+    with pytest.raises(SettingsError, match="external_url"):
+        load_settings(environ={"RECORDER_EXTERNAL_URL": "rec.example.com"})

@@ -292,13 +292,26 @@ async def test_chart_svg_is_served_with_its_own_csp(make_client: MakeClient) -> 
 
 
 async def test_markdown_report_links_the_charts(make_client: MakeClient) -> None:
-    """With samples stored, the Markdown report embeds each signal's chart link."""
+    """With samples stored, the Markdown report embeds each signal's chart by an absolute
+    link, so the charts show in any Markdown viewer."""
     client = await make_client()
     ids = await seed(client)
     incident_id = ids["DiskAlmostFull"]
     text = await (await client.get(f"/api/v1/incidents/{incident_id}/report")).text()
+    origin = f"http://{client.host}:{client.port}"
     for signal in ("error_rate", "error_count", "pool_in_use", "pool_max"):
-        assert f"![{signal}](/api/v1/incidents/{incident_id}/charts/{signal}.svg)" in text
+        link = f"![{signal}]({origin}/api/v1/incidents/{incident_id}/charts/{signal}.svg)"
+        assert link in text
+
+
+async def test_external_url_is_the_base_of_chart_links(make_client: MakeClient) -> None:
+    """RECORDER_EXTERNAL_URL (behind a proxy) is used for chart links instead of the Host."""
+    client = await make_client(external_url="https://recorder.example.com/")
+    ids = await seed(client)
+    incident_id = ids["DiskAlmostFull"]
+    text = await (await client.get(f"/api/v1/incidents/{incident_id}/report")).text()
+    link = f"(https://recorder.example.com/api/v1/incidents/{incident_id}/charts/error_rate.svg)"
+    assert link in text
 
 
 async def test_html_export_is_standalone_and_allows_only_its_stylesheet(
