@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from recorder.core.timeline import full_timeline
 from recorder.evidence.figures import Thresholds
 from recorder.report import (
     ReportInput,
@@ -97,7 +98,7 @@ async def load_report_input(
     """Everything the pure report needs: incident, timeline, related and samples
     (pass `samples` when the caller already loaded them)."""
     view = await store.load(incident_id)
-    timeline = await store.load_timeline(incident_id)
+    timeline = full_timeline(await store.load_timeline(incident_id), view.alerts.values())
     related = await store.find_related(view.incident, limit=RELATED_LIMIT)
     if samples is None:
         samples = await store.load_samples(incident_id)

@@ -19,6 +19,7 @@ from recorder.core.incident import (
     TimelineKind,
     Transition,
 )
+from recorder.core.timeline import describe_alert
 
 DEFAULT_SEVERITY_MAP: Mapping[str, str] = {"critical": "SEV1", "error": "SEV2", "warning": "SEV3"}
 
@@ -65,39 +66,6 @@ def build_title(labels: Mapping[str, str]) -> str:
     name = labels.get("alertname") or "Alert"
     service = labels.get("service") or labels.get("job")
     return f"{name} on {service}" if service else name
-
-
-def _describe(alert: AlertEvent | AlertState) -> str:
-    name = alert.labels.get("alertname", alert.fingerprint)
-    summary = alert.annotations.get("summary") or alert.annotations.get("description")
-    return f'"{name}"' + (f" — {summary}" if summary else "")
-
-
-def _alert_entries(event: AlertEvent, known: AlertState | None, source: str) -> list[TimelineEntry]:
-    entries = []
-    if known is None:
-        entries.append(
-            TimelineEntry(
-                at=event.starts_at,
-                event=f"Alert firing: {_describe(event)}",
-                action="Alert triggered",
-                by=source,
-                source=source,
-                kind=TimelineKind.ALERT_FIRING,
-            )
-        )
-    if event.status is AlertStatus.RESOLVED:
-        entries.append(
-            TimelineEntry(
-                at=event.ends_at or event.starts_at,
-                event=f"Alert resolved: {_describe(event)}",
-                action="Alert resolved",
-                by=source,
-                source=source,
-                kind=TimelineKind.ALERT_RESOLVED,
-            )
-        )
-    return entries
 
 
 def new_alert_events(
@@ -189,7 +157,6 @@ def decide_notification(
     changed_states: list[AlertState] = []
     for event in fresh:
         before = states.get((event.fingerprint, event.starts_at))
-        timeline.extend(_alert_entries(event, before, source))
         state = _to_state(event, before, now)
         states[state.key] = state
         changed_states.append(state)
@@ -243,7 +210,7 @@ def decide_notification(
             timeline.append(
                 TimelineEntry(
                     at=max(first.starts_at, incident.resolved_at or first.starts_at),
-                    event=f"Re-opened: {_describe(first)} fired again "
+                    event=f"Re-opened: {describe_alert(first)} fired again "
                     f"{format_duration(gap.total_seconds())} after resolution",
                     action="Incident re-opened",
                     by=source,

@@ -18,6 +18,7 @@ from recorder.core.incident import (
     TimelineEntry,
     TimelineKind,
 )
+from recorder.core.timeline import full_timeline
 from recorder.reporting import FORMATS, render_report
 from recorder.timefmt import parse_rfc3339
 from recorder.web.auth import require_bearer
@@ -146,7 +147,7 @@ async def incident_payload(request: web.Request, incident_id: str) -> dict[str, 
     """The full incident object, loaded with its alerts and timeline."""
     store = request.app[STORE]
     view = await store.load(incident_id)
-    timeline = await store.load_timeline(incident_id)
+    timeline = full_timeline(await store.load_timeline(incident_id), view.alerts.values())
     # Imported here: recorder.web.samples builds on this module's require_read.
     from recorder.web.samples import load_signal_summaries  # noqa: PLC0415
 

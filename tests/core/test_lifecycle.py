@@ -9,6 +9,7 @@ from recorder.core.correlation import split_by_key
 from recorder.core.events import AlertEvent, AlertNotification, AlertStatus
 from recorder.core.incident import IncidentStatus, IncidentView, Outcome, TimelineKind, Transition
 from recorder.core.lifecycle import Policy, decide_notification, highest_severity
+from recorder.core.timeline import full_timeline
 
 T0 = datetime(2026, 11, 28, 14, 0, 0, tzinfo=UTC)
 POLICY = Policy(reopen_window=timedelta(minutes=10))
@@ -72,8 +73,11 @@ def test_first_firing_alert_opens_incident_with_instants() -> None:
     assert out.incident.severity == "SEV1"
     assert out.incident.title == "PoolExhausted on checkout"
     assert out.transitions == (Transition.OPENED,)
-    kinds = [e.kind for e in out.timeline]
-    assert kinds == [TimelineKind.ALERT_FIRING, TimelineKind.OPENED]
+    assert [e.kind for e in out.timeline] == [TimelineKind.OPENED]
+    assert [e.kind for e in full_timeline(out.timeline, out.alerts)] == [
+        TimelineKind.ALERT_FIRING,
+        TimelineKind.OPENED,
+    ]
 
 
 def test_repeated_notification_writes_nothing() -> None:
@@ -88,7 +92,8 @@ def test_duplicate_alert_inside_one_message_counts_once() -> None:
     """Two copies of one alert in a message make one alert state and one entry."""
     out = apply(None, note(alert(), alert()), T0)
     assert len(out.alerts) == 1
-    assert [e.kind for e in out.timeline].count(TimelineKind.ALERT_FIRING) == 1
+    kinds = [e.kind for e in full_timeline(out.timeline, out.alerts)]
+    assert kinds.count(TimelineKind.ALERT_FIRING) == 1
 
 
 def test_partial_resolve_keeps_incident_open() -> None:
@@ -101,7 +106,8 @@ def test_partial_resolve_keeps_incident_open() -> None:
     )
     assert out.incident is not None
     assert out.incident.is_open
-    assert [e.kind for e in out.timeline] == [TimelineKind.ALERT_RESOLVED]
+    assert out.timeline == ()
+    assert [(a.fingerprint, a.status) for a in out.alerts] == [("a", AlertStatus.RESOLVED)]
 
 
 def test_last_alert_resolving_closes_at_latest_ends_at() -> None:
@@ -246,3 +252,19 @@ def test_group_key_correlation_keeps_message_whole() -> None:
     """The default key is Alertmanager's groupKey."""
     parts = split_by_key(note(alert("a"), alert("b"), group='{}:{alertname="X"}'), ["group_key"])
     assert list(parts) == ['group:{}:{alertname="X"}']
+
+
+def test_full_timeline_orders_alert_entries_before_stored_ones_at_the_same_instant() -> None:
+    """An alert resolving comes before the incident resolution it caused, at one instant."""
+    v = view_after(None, apply(None, note(alert("a")), T0, new_id="i1"))
+    resolved_at = T0 + timedelta(minutes=5)
+    out = apply(v, note(alert("a", status=AlertStatus.RESOLVED, ends=resolved_at)), resolved_at)
+    stored = [*apply(None, note(alert("a")), T0).timeline, *out.timeline]
+    merged = full_timeline(stored, view_after(v, out).alerts.values())
+    assert [e.kind for e in merged] == [
+        TimelineKind.ALERT_FIRING,
+        TimelineKind.OPENED,
+        TimelineKind.ALERT_RESOLVED,
+        TimelineKind.RESOLVED,
+    ]
+    assert merged[2].at == merged[3].at == resolved_at

@@ -1,0 +1,64 @@
+"""The incident timeline: stored entries merged with entries derived from alert states.
+
+An alert's firing and resolution are facts of its stored state (starts_at, ends_at), so
+they are not stored a second time as timeline rows: a 50-alert notification writes 50
+alert rows, not 150 rows. The timeline people read is rebuilt here, in a stable order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from recorder.core.events import AlertEvent, AlertStatus
+from recorder.core.incident import AlertState, TimelineEntry, TimelineKind
+
+ALERT_SOURCE = "Alertmanager"
+
+
+def describe_alert(alert: AlertEvent | AlertState) -> str:
+    """`"AlertName" — summary`, the way alerts are named in the timeline."""
+    name = alert.labels.get("alertname", alert.fingerprint)
+    summary = alert.annotations.get("summary") or alert.annotations.get("description")
+    return f'"{name}"' + (f" — {summary}" if summary else "")
+
+
+def alert_entries(alerts: Iterable[AlertState]) -> list[TimelineEntry]:
+    """One "firing" entry per alert at its startsAt, one "resolved" at its endsAt."""
+    entries: list[TimelineEntry] = []
+    for alert in sorted(alerts, key=lambda a: (a.starts_at, a.fingerprint)):
+        entries.append(
+            TimelineEntry(
+                at=alert.starts_at,
+                event=f"Alert firing: {describe_alert(alert)}",
+                action="Alert triggered",
+                by=ALERT_SOURCE,
+                source=ALERT_SOURCE,
+                kind=TimelineKind.ALERT_FIRING,
+            )
+        )
+        if alert.status is AlertStatus.RESOLVED:
+            entries.append(
+                TimelineEntry(
+                    at=alert.ends_at or alert.starts_at,
+                    event=f"Alert resolved: {describe_alert(alert)}",
+                    action="Alert resolved",
+                    by=ALERT_SOURCE,
+                    source=ALERT_SOURCE,
+                    kind=TimelineKind.ALERT_RESOLVED,
+                )
+            )
+    return entries
+
+
+def full_timeline(
+    stored: Sequence[TimelineEntry], alerts: Iterable[AlertState]
+) -> list[TimelineEntry]:
+    """Stored entries and alert entries in time order.
+
+    At the same instant alert entries come first (an alert resolving is what resolves the
+    incident), and stored entries keep the order they were written in.
+    """
+    derived = alert_entries(alerts)
+    keyed = [(e.at, 0, i, e) for i, e in enumerate(derived)]
+    keyed += [(e.at, 1, i, e) for i, e in enumerate(stored)]
+    return [entry for _, _, _, entry in sorted(keyed, key=lambda k: (k[0], k[1], k[2]))]
