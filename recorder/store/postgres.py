@@ -108,9 +108,13 @@ _TARGET_BY_LINK = (
     f"SELECT id, correlation_key, link_key FROM incidents WHERE {_OPEN_LINKED} "
     "ORDER BY id DESC LIMIT 1"
 )
-_ADOPTABLE_KEY = (
-    f"SELECT correlation_key FROM incidents WHERE {_OPEN_LINKED} AND correlation_key LIKE $2 "
-    "ORDER BY id DESC LIMIT 1"
+# The key's newest incident, or (when there is none) the key of the PagerDuty-opened
+# incident an Alertmanager group would adopt: one round trip for a new group, not two.
+_LOAD_NEWEST_OR_ADOPTABLE_KEY = (
+    "SELECT v.*, CASE WHEN v.id IS NULL THEN ("
+    "SELECT correlation_key FROM incidents WHERE link_key = $2 AND status <> 'resolved' "
+    "AND correlation_key LIKE $3 ORDER BY id DESC LIMIT 1) END AS adoptable_key "
+    f"FROM (SELECT 1) AS one LEFT JOIN LATERAL ({_LOAD_NEWEST}) AS v ON true"
 )
 _PAGED_PATTERN = PAGED_KEY_PREFIX + "%"
 _INSERT_DELIVERY = (
@@ -382,9 +386,15 @@ class PostgresStore:
         """
 
         async def work(conn: Connection) -> Outcome:
-            row = await conn.fetchrow(_LOAD_NEWEST, correlation_key)
-            if row is None and link_key is not None:
-                row = await _load_adoptable(conn, link_key)
+            row: asyncpg.Record | None = await conn.fetchrow(
+                _LOAD_NEWEST_OR_ADOPTABLE_KEY, correlation_key, link_key, _PAGED_PATTERN
+            )
+            assert row is not None  # the outer SELECT always yields one row
+            if row["id"] is None:
+                adoptable = row["adoptable_key"]
+                row = (
+                    None if adoptable is None else await _load_adoptable(conn, link_key, adoptable)
+                )
             outcome = decide(None if row is None else _build_view(row))
             await _write_outcome(conn, outcome)
             return outcome
@@ -814,15 +824,15 @@ async def _fetch_paged(
     return row
 
 
-async def _load_adoptable(conn: Connection, link_key: str) -> asyncpg.Record | None:
-    """The newest open incident PagerDuty opened with this link key, its key locked.
+async def _load_adoptable(
+    conn: Connection, link_key: str | None, key: str
+) -> asyncpg.Record | None:
+    """The newest open incident PagerDuty opened with this link key (whose correlation
+    key is `key`), with that key locked.
 
     Its correlation key changes only under the link key's lock, which the caller holds,
     so after taking that key's lock (as update() does) the reload finds the same one.
     """
-    key: str | None = await conn.fetchval(_ADOPTABLE_KEY, link_key, _PAGED_PATTERN)
-    if key is None:
-        return None
     await conn.execute(f"SELECT pg_advisory_xact_lock({lock_id(key):d})")
     return await conn.fetchrow(_LOAD_ADOPTABLE, link_key, key)
 
