@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -142,6 +144,23 @@ async def load_report_input(
     )
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Keep the cyclic garbage collector out of one report.
+
+    A large report allocates tens of thousands of short-lived, acyclic objects (timeline
+    entries, samples); the collector's passes over them were a third of the time for
+    10,000 entries and 24 h of samples. Reference counting still frees them at once.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 async def render_report(
     store: Store,
     settings: Settings,
@@ -154,6 +173,19 @@ async def render_report(
     """The report as text plus its content type; `base_url` makes chart links absolute."""
     if fmt not in FORMATS:
         raise UnknownFormat(fmt)
+    with paused_gc():
+        return await _render(store, settings, incident_id, fmt, now=now, base_url=base_url)
+
+
+async def _render(
+    store: Store,
+    settings: Settings,
+    incident_id: str,
+    fmt: str,
+    *,
+    now: datetime | None,
+    base_url: str,
+) -> tuple[str, str]:
     samples = await store.load_samples(incident_id)
     now = now or datetime.now(UTC)
     data = await load_report_input(
@@ -161,7 +193,7 @@ async def render_report(
     )
     report = build_report(data)
     if fmt == "json":
-        return json.dumps(report_to_json(report), indent=2), FORMATS[fmt]
+        return json.dumps(report_to_json(report), separators=(",", ":")), FORMATS[fmt]
     if fmt == "html":
         from recorder.web.charts import build_charts  # noqa: PLC0415
         from recorder.web.report_page import render_report_html  # noqa: PLC0415

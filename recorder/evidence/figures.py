@@ -240,8 +240,12 @@ def build_evidence(
     unsampled: Mapping[str, str] | None = None,
     baseline_start: datetime | None = None,
     sample_interval_seconds: float | None = None,
+    summarize: bool = True,
 ) -> Evidence:
     """Compute the report's figures from stored samples; unknown figures say why.
+
+    `summarize=False` skips the per-signal summaries (`signals`), which the report does
+    not print.
 
     `baseline_end` is the incident's `started_at`: "normal" comes from samples in
     [baseline_start, baseline_end). Incident figures use samples in [incident_start,
@@ -307,6 +311,7 @@ def build_evidence(
         signals=tuple(
             summarize_series(name, samples, interval_seconds=interval)
             for name, samples in sorted(samples_by_signal.items())
+            if summarize
         ),
         unsampled=skipped,
     )

@@ -190,14 +190,18 @@ def time_where(
     covered time where the condition is false.
     """
     ordered = in_order(samples)
+    # Float seconds once per sample: datetime arithmetic dominated this loop on long series.
+    stamps = [sample.at.timestamp() for sample in ordered]
+    start_ts, end_ts = start.timestamp(), end.timestamp()
     matched = covered = 0.0
+    last = len(ordered) - 1
     for index, sample in enumerate(ordered):
-        until = ordered[index + 1].at if index + 1 < len(ordered) else end
-        hold = (until - sample.at).total_seconds()
-        if max_hold is not None:
-            hold = min(hold, max_hold)
-        lo = max(sample.at.timestamp(), start.timestamp())
-        hi = min(sample.at.timestamp() + hold, end.timestamp())
+        at = stamps[index]
+        hold = (stamps[index + 1] if index < last else end_ts) - at
+        if max_hold is not None and hold > max_hold:
+            hold = max_hold
+        lo = max(at, start_ts)
+        hi = min(at + hold, end_ts)
         if hi <= lo:
             continue
         covered += hi - lo
@@ -217,11 +221,18 @@ def pair_nearest(
     right_sorted = in_order(finite(right))
     if not right_sorted:
         return []
-    times = [s.at for s in right_sorted]
+    times = [s.at.timestamp() for s in right_sorted]
+    last = len(times) - 1
     pairs: list[tuple[datetime, float, float]] = []
     for sample in in_order(finite(left)):
-        i = bisect.bisect_left(times, sample.at)
-        candidates = [c for c in (i - 1, i) if 0 <= c < len(times)]
-        best = min(candidates, key=lambda c: (abs((times[c] - sample.at).total_seconds()), c))
+        at = sample.at.timestamp()
+        i = bisect.bisect_left(times, at)
+        if i == 0:
+            best = 0
+        elif i > last:
+            best = last
+        else:
+            # Ties go to the earlier sample.
+            best = i - 1 if at - times[i - 1] <= times[i] - at else i
         pairs.append((sample.at, sample.value, right_sorted[best].value))
     return pairs

@@ -31,6 +31,8 @@ from recorder.report.template import PROMPTS
 SERVICE_LABELS: tuple[str, ...] = ("service", "job", "namespace")
 RUNBOOK_ANNOTATIONS: tuple[str, ...] = ("runbook_url", "runbook")
 ACTION_KINDS = frozenset({TimelineKind.ACKNOWLEDGED, TimelineKind.NOTE, TimelineKind.MANUAL})
+# A list people read, not a second timeline: the rest stays in the Timeline section.
+IMMEDIATE_ACTIONS_SHOWN = 25
 
 
 def build_report(data: ReportInput) -> Report:
@@ -41,6 +43,7 @@ def build_report(data: ReportInput) -> Report:
     """
     incident = data.view.incident
     ongoing = incident.resolved_at is None
+    actions = tuple(e for e in data.timeline if e.kind in ACTION_KINDS)
     instants = build_instants(data)
     figures = build_time_figures(data, instants)
     duration = figures["duration"]
@@ -82,7 +85,8 @@ def build_report(data: ReportInput) -> Report:
         detection_quality=quality,
         detection_quality_unknown=quality_unknown,
         timeline=tuple(data.timeline),
-        immediate_actions=tuple(e for e in data.timeline if e.kind in ACTION_KINDS),
+        immediate_actions=actions[:IMMEDIATE_ACTIONS_SHOWN],
+        immediate_actions_more=max(0, len(actions) - IMMEDIATE_ACTIONS_SHOWN),
         status_updates=tuple(data.status_updates),
         human=human,
         related=tuple(RelatedIncident(r.id, r.title, r.started_at, r.status) for r in data.related),

@@ -54,6 +54,7 @@ def report_to_json(report: Report) -> dict[str, Any]:
         },
         "timeline": timeline,
         "immediate_actions": [convert(e) for e in report.immediate_actions],
+        "immediate_actions_more": report.immediate_actions_more,
         "status_updates": [convert(e) for e in report.status_updates],
         "human": {
             name: {"text": h.text, "filled": h.filled, "prompt": h.prompt}

@@ -45,6 +45,7 @@ def build_incident_evidence(
         unsampled=skipped,
         baseline_start=started_at - baseline_window,
         sample_interval_seconds=interval_seconds,
+        summarize=False,
     )
 
 

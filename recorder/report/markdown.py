@@ -215,6 +215,8 @@ class _Writer:
         else:
             for number, entry in enumerate(actions, start=1):
                 self.add(f"{number}. ✅ {self._action_text(entry)} ({self._when_by(entry)})")
+            if self.report.immediate_actions_more:
+                self.add(f"- … and {self.report.immediate_actions_more} more in the Timeline")
         self.sub("What Worked Well")
         self.human("what_worked_well")
         self.sub("What Could Be Improved")

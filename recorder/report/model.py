@@ -228,3 +228,5 @@ class Report:
     pagerduty: PagerDutyLink | None
     signal_tables: Sequence[SignalTable]
     chart_links: Mapping[str, str]
+    # Acks and notes beyond the first IMMEDIATE_ACTIONS_SHOWN are only in the Timeline.
+    immediate_actions_more: int = 0

@@ -20,7 +20,7 @@ from recorder.core.actions import Actor, Edit, edit
 from recorder.core.durations import format_duration
 from recorder.core.incident import HUMAN_FIELDS, Incident, IncidentStatus, IncidentView, Outcome
 from recorder.report import build_report
-from recorder.reporting import load_report_input
+from recorder.reporting import load_report_input, paused_gc
 from recorder.web.api import PatchBody
 from recorder.web.auth import tokens_match
 from recorder.web.charts import build_charts, chart_svg
@@ -172,20 +172,21 @@ async def incident_page(request: web.Request) -> web.Response:
     request[LOG_FIELDS]["incident_id"] = incident_id
     store, settings = request.app[STORE], request.app[SETTINGS]
     now = request.app[CLOCK].now()
-    samples = await store.load_samples(incident_id)
-    data = await load_report_input(store, settings, incident_id, now, samples=samples)
-    report = build_report(data)
     session = session_for(request)
     forms = None
     if session.editor:
         forms = EditForms(action=f"/incidents/{incident_id}/edit", csrf=session.csrf)
-    charts = build_charts(data.view.incident, samples, settings, now)
-    return _page(
-        request,
-        "incident.html",
-        saved=request.query.get("saved") == "1",
-        **report_context(report, data, charts, forms),
-    )
+    with paused_gc():
+        samples = await store.load_samples(incident_id)
+        data = await load_report_input(store, settings, incident_id, now, samples=samples)
+        report = build_report(data)
+        charts = build_charts(data.view.incident, samples, settings, now)
+        return _page(
+            request,
+            "incident.html",
+            saved=request.query.get("saved") == "1",
+            **report_context(report, data, charts, forms),
+        )
 
 
 async def edit_incident(request: web.Request) -> web.Response:
