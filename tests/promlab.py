@@ -9,11 +9,6 @@ Prometheus by its pid. Nothing here sleeps "long enough": waits poll with deadli
 from __future__ import annotations
 
 import asyncio
-import http.client
-import os
-import signal
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -26,6 +21,8 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from recorder.demo.stack import PrometheusServer
 
 SCRAPE_INTERVAL = 1.0
 
@@ -137,121 +134,15 @@ class Exporter(Collector):
             self._thread.join(timeout=5)
 
 
-def free_port() -> int:
-    """A loopback port free right now (Prometheus binds it a moment later; see retries)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class PrometheusProcess:
-    """The real prometheus binary on 127.0.0.1:<free port>, with a temp TSDB."""
-
-    def __init__(self, binary: str, workdir: Path, targets: list[str]) -> None:
-        self.binary = binary
-        self.workdir = workdir
-        self.targets = targets
-        self.port = 0
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log = workdir / "prometheus.log"
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, *, ready_within: float = 30.0) -> None:
-        config = self.workdir / "prometheus.yml"
-        targets = ", ".join(f'"{t}"' for t in self.targets)
-        config.write_text(
-            f"global:\n  scrape_interval: {SCRAPE_INTERVAL:g}s\n"
-            f"  evaluation_interval: {SCRAPE_INTERVAL:g}s\n"
-            f"scrape_configs:\n  - job_name: exporter\n"
-            f"    static_configs:\n      - targets: [{targets}]\n"
-        )
-        for _attempt in range(3):  # the free port may be taken between probe and bind
-            self.port = free_port()
-            with self.log.open("wb") as log:
-                self.process = subprocess.Popen(
-                    [
-                        self.binary,
-                        f"--config.file={config}",
-                        f"--storage.tsdb.path={self.workdir / 'tsdb'}",
-                        f"--web.listen-address=127.0.0.1:{self.port}",
-                        "--log.level=warn",
-                    ],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            if self._wait_ready(ready_within):
-                return
-            self.stop()
-            if "address already in use" not in self.log.read_text(errors="replace"):
-                break
-        raise RuntimeError(f"prometheus did not become ready:\n{self.log_tail()}")
-
-    def kill(self) -> None:
-        """SIGKILL by pid, as a crash would: the TSDB directory and port stay for a restart."""
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+class PrometheusProcess(PrometheusServer):
+    """The real prometheus binary on 127.0.0.1:<free port> with a temp TSDB, scraping the
+    exporter every second; `kill()` then `restart()` is an outage on the same port."""
 
     def restart(self, *, ready_within: float = 30.0) -> None:
         """Start again on the same port with the same TSDB (what clients see as an outage)."""
         if self.process is not None:
             raise RuntimeError("prometheus is still running; stop() or kill() it first")
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    self.binary,
-                    f"--config.file={self.workdir / 'prometheus.yml'}",
-                    f"--storage.tsdb.path={self.workdir / 'tsdb'}",
-                    f"--web.listen-address=127.0.0.1:{self.port}",
-                    "--log.level=warn",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        if not self._wait_ready(ready_within):
-            raise RuntimeError(
-                f"prometheus did not come back on port {self.port}:\n{self.log_tail()}"
-            )
-
-    def _wait_ready(self, within: float) -> bool:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                return False
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
-            try:
-                conn.request("GET", "/-/ready")
-                if conn.getresponse().status == 200:
-                    return True
-            except OSError:
-                pass
-            finally:
-                conn.close()
-            time.sleep(0.1)
-        return False
-
-    def log_tail(self, lines: int = 20) -> str:
-        text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
-
-    def stop(self) -> None:
-        """SIGTERM by pid, then SIGKILL if it has not exited within 10 s."""
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        self.start(ready_within=ready_within)
 
 
 @dataclass

@@ -74,10 +74,22 @@ class ManagedProcess:
         return None
 
     def start(self, *, ready_within: float = 30.0) -> None:
-        """Start on a free port (the same one again after a stop) and wait until ready."""
+        """Start on a free port (the same one again after a stop or kill) and wait until
+        ready. A port taken between choosing and binding it is replaced, up to 3 times."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        if not self.port:
-            self.port = free_port()
+        chosen = not self.port
+        for _attempt in range(3):
+            if not self.port:
+                self.port = free_port()
+            if self._launch(ready_within):
+                return
+            self.stop()
+            if not (chosen and "address already in use" in self.log_tail()):
+                break
+            self.port = 0
+        raise ProcessFailed(f"{self.name} did not become ready:\n{self.log_tail()}")
+
+    def _launch(self, ready_within: float) -> bool:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 - our own binaries and paths
                 self.command(),
@@ -89,12 +101,11 @@ class ManagedProcess:
         deadline = time.monotonic() + ready_within
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                break
+                return False
             if self._ready():
-                return
+                return True
             time.sleep(0.1)
-        self.stop()
-        raise ProcessFailed(f"{self.name} did not become ready:\n{self.log_tail()}")
+        return False
 
     def _ready(self) -> bool:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
@@ -109,6 +120,13 @@ class ManagedProcess:
     def log_tail(self, lines: int = 20) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
         return "\n".join(text.splitlines()[-lines:])
+
+    def kill(self) -> None:
+        """SIGKILL by pid, as a crash would; the port and data stay for a restart."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
 
     def stop(self) -> None:
         """SIGTERM by pid, SIGKILL after 10 s."""

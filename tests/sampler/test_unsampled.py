@@ -7,8 +7,9 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
+from recorder.demo.stack import free_port
 from recorder.settings import load_settings
-from tests.promlab import free_port, poll_until
+from tests.promlab import poll_until
 from tests.sampler.scenario import (
     incident_id_for,
     notification,

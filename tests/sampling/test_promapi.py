@@ -19,6 +19,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from recorder.demo.stack import free_port
 from recorder.sampling.promapi import (
     MAX_BACKOFF,
     PrometheusBadQuery,
@@ -32,7 +33,6 @@ from recorder.sampling.promapi import (
     parse_response,
 )
 from tests.conftest import fixture_bytes
-from tests.promlab import free_port
 
 AT = datetime(2026, 11, 28, 17, 39, 57, 266000, tzinfo=UTC)
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
