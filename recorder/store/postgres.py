@@ -207,7 +207,12 @@ _INSERT_SAMPLES = (
     "SELECT $1, * FROM unnest($2::text[], $3::timestamptz[], $4::float8[]) "
     "ON CONFLICT DO NOTHING"
 )
-_SELECT_SAMPLES = "SELECT signal, at, value FROM samples WHERE incident_id = $1 ORDER BY signal, at"
+# One row per signal with its samples as two arrays: decoding 4 arrays is far cheaper than
+# 24,000 rows for a day of samples.
+_SELECT_SAMPLES = (
+    "SELECT signal, array_agg(at ORDER BY at) AS ats, array_agg(value ORDER BY at) AS vals "
+    "FROM samples WHERE incident_id = $1 GROUP BY signal ORDER BY signal"
+)
 _SELECT_LAST_SAMPLES = (
     "SELECT signal, max(at) AS at FROM samples WHERE incident_id = $1 GROUP BY signal"
 )
@@ -618,10 +623,8 @@ class PostgresStore:
         """Every sample of the incident per signal, in time order ({} when none)."""
 
         async def work(conn: Connection) -> dict[str, list[tuple[datetime, float]]]:
-            series: dict[str, list[tuple[datetime, float]]] = {}
-            for row in await conn.fetch(_SELECT_SAMPLES, incident_id):
-                series.setdefault(row["signal"], []).append((row["at"], row["value"]))
-            return series
+            rows = await conn.fetch(_SELECT_SAMPLES, incident_id)
+            return {row["signal"]: list(zip(row["ats"], row["vals"], strict=True)) for row in rows}
 
         return await self._run(work, begin=None)
 
