@@ -19,7 +19,7 @@ from recorder.core.incident import (
     TimelineKind,
     Transition,
 )
-from recorder.core.timeline import describe_alert
+from recorder.core.timeline import describe_alert, opened_entry
 
 DEFAULT_SEVERITY_MAP: Mapping[str, str] = {"critical": "SEV1", "error": "SEV2", "warning": "SEV3"}
 
@@ -179,16 +179,7 @@ def decide_notification(
             updated_at=now,
             opened_by=source,
         )
-        timeline.append(
-            TimelineEntry(
-                at=now,
-                event=f"Notification from {source} received; incident opened",
-                action="Incident opened",
-                by=RECORDER,
-                source=RECORDER,
-                kind=TimelineKind.OPENED,
-            )
-        )
+        timeline.append(opened_entry(source, now))
         transitions.append(Transition.OPENED)
         created = True
     else:

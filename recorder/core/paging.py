@@ -10,7 +10,6 @@ from typing import Literal
 from recorder.core.actions import Actor, acknowledge, resolve
 from recorder.core.events import AlertStatus, PagedIncident, PageEvent, PageEventKind
 from recorder.core.incident import (
-    RECORDER,
     Incident,
     IncidentStatus,
     IncidentView,
@@ -21,6 +20,7 @@ from recorder.core.incident import (
     Transition,
 )
 from recorder.core.links import paged_correlation_key
+from recorder.core.timeline import opened_entry
 
 PAGERDUTY = "PagerDuty"
 URGENCY_SEVERITY = {"high": "SEV2", "low": "SEV3"}
@@ -198,14 +198,7 @@ def _opening_entries(
         source=actor.source if event.kind is PageEventKind.TRIGGERED else PAGERDUTY,
         kind=TimelineKind.PAGED,
     )
-    opened = TimelineEntry(
-        at=now,
-        event=f"Notification from {PAGERDUTY} received; incident opened",
-        action="Incident opened",
-        by=RECORDER,
-        source=RECORDER,
-        kind=TimelineKind.OPENED,
-    )
+    opened = opened_entry(PAGERDUTY, now)
     return (triggered, opened)
 
 

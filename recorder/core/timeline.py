@@ -8,9 +8,10 @@ alert rows, not 150 rows. The timeline people read is rebuilt here, in a stable 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from recorder.core.events import AlertEvent, AlertStatus
-from recorder.core.incident import AlertState, TimelineEntry, TimelineKind
+from recorder.core.incident import RECORDER, AlertState, TimelineEntry, TimelineKind
 
 ALERT_SOURCE = "Alertmanager"
 
@@ -20,6 +21,18 @@ def describe_alert(alert: AlertEvent | AlertState) -> str:
     name = alert.labels.get("alertname", alert.fingerprint)
     summary = alert.annotations.get("summary") or alert.annotations.get("description")
     return f'"{name}"' + (f" — {summary}" if summary else "")
+
+
+def opened_entry(source: str, at: datetime) -> TimelineEntry:
+    """The Recorder's entry for opening an incident on `source`'s first notification."""
+    return TimelineEntry(
+        at=at,
+        event=f"Notification from {source} received; incident opened",
+        action="Incident opened",
+        by=RECORDER,
+        source=RECORDER,
+        kind=TimelineKind.OPENED,
+    )
 
 
 def alert_entries(alerts: Iterable[AlertState]) -> list[TimelineEntry]:

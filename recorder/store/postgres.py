@@ -43,6 +43,7 @@ from recorder.store.protocol import (
     PageDelivery,
     SamplingTarget,
     StoredSample,
+    check_lease_args,
 )
 
 T = TypeVar("T")
@@ -647,10 +648,7 @@ class PostgresStore:
         limit: int,
     ) -> list[SamplingTarget]:
         """Take or renew leases in one statement (see Store.acquire_leases)."""
-        if limit < 1:
-            raise ValueError(f"limit must be at least 1, got {limit}")
-        if ttl <= timedelta(0):
-            raise ValueError(f"ttl must be positive, got {ttl}")
+        check_lease_args(ttl, limit)
         params = (
             holder,
             encode_utc(now),

@@ -183,3 +183,11 @@ class Store(Protocol):
 
     async def load_unsampled(self, incident_id: str) -> dict[str, str]:
         """Signal name -> why it was not sampled, for the incident ({} when none)."""
+
+
+def check_lease_args(ttl: timedelta, limit: int) -> None:
+    """Refuse lease requests no backend could honour (both backends call this first)."""
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    if ttl <= timedelta(0):
+        raise ValueError(f"ttl must be positive, got {ttl}")

@@ -54,6 +54,7 @@ from recorder.store.protocol import (
     PageDelivery,
     SamplingTarget,
     StoredSample,
+    check_lease_args,
 )
 
 T = TypeVar("T")
@@ -475,10 +476,7 @@ class SqliteStore:
         limit: int,
     ) -> list[SamplingTarget]:
         """Take or renew leases in one write transaction (see Store.acquire_leases)."""
-        if limit < 1:
-            raise ValueError(f"limit must be at least 1, got {limit}")
-        if ttl <= timedelta(0):
-            raise ValueError(f"ttl must be positive, got {ttl}")
+        check_lease_args(ttl, limit)
         params = {
             "holder": holder,
             "now": encode_micros(now),
