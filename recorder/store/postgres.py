@@ -34,7 +34,13 @@ from recorder.store.codec import (
     load_mapping,
     timeline_values,
 )
-from recorder.store.errors import IncidentNotFound, NotMigrated, StorageUnavailable, StoreError
+from recorder.store.errors import (
+    IncidentNotFound,
+    NotMigrated,
+    StorageMisconfigured,
+    StorageUnavailable,
+    StoreError,
+)
 from recorder.store.migrations import latest_version, migrated_through, pending_migrations
 from recorder.store.protocol import (
     Decide,
@@ -65,6 +71,15 @@ _UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.InsufficientResourcesError,  # 53: too many connections, disk full
     asyncpg.exceptions.InvalidAuthorizationSpecificationError,  # 28: bad role or password
     asyncpg.exceptions.InvalidCatalogNameError,  # 3D000: the database does not exist
+)
+# The subset that no retry can fix: the server answered, and refused these credentials.
+_MISCONFIGURED_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.exceptions.InvalidAuthorizationSpecificationError,  # 28000, 28P01
+    asyncpg.exceptions.InvalidCatalogNameError,  # 3D000
+)
+_MISCONFIGURED_HINT = (
+    "create the role and database, or correct user, password and database name in "
+    "RECORDER_DATABASE_URL"
 )
 # After these the connection's state is unknown: terminate it rather than reuse it.
 _ABORT_ERRORS: tuple[type[BaseException], ...] = (*_UNAVAILABLE_ERRORS, asyncio.CancelledError)
@@ -763,6 +778,10 @@ class PostgresStore:
         """Turn asyncpg and socket errors into domain errors, without the DSN's secret."""
         try:
             yield
+        except _MISCONFIGURED_ERRORS as exc:
+            raise StorageMisconfigured(
+                BACKEND, self._describe(exc), hint=_MISCONFIGURED_HINT
+            ) from exc
         except _UNAVAILABLE_ERRORS as exc:
             raise StorageUnavailable(BACKEND, self._describe(exc)) from exc
         except asyncpg.PostgresError as exc:

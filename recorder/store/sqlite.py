@@ -38,6 +38,7 @@ from recorder.store.codec import (
 from recorder.store.errors import (
     IncidentNotFound,
     NotMigrated,
+    StorageMisconfigured,
     StorageUnavailable,
     StoreError,
 )
@@ -153,6 +154,29 @@ def _translated_errors() -> Iterator[None]:
         raise StoreError(f"sqlite rejected the operation: {type(exc).__name__}: {exc}") from exc
     except OSError as exc:
         raise StorageUnavailable(BACKEND, f"{type(exc).__name__}: {exc}") from exc
+
+
+# Opening the file failed for good: it cannot be created, written, or is no database.
+_MISCONFIGURED_CODES = frozenset(
+    {sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_PERM}
+)
+
+
+@contextlib.contextmanager
+def _misconfiguration_at_open(path: str) -> Iterator[None]:
+    """At open, a path that cannot be created or written is a configuration error."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        code = getattr(exc, "sqlite_errorcode", None)
+        if isinstance(exc, OSError) or (code is not None and code & 0xFF in _MISCONFIGURED_CODES):
+            raise StorageMisconfigured(
+                BACKEND,
+                f"cannot create or write {path}: {type(exc).__name__}: {exc}",
+                hint="point RECORDER_DATABASE_URL at a SQLite file the recorder's user can "
+                "create and write (its directory is created if missing)",
+            ) from exc
+        raise
 
 
 async def _rollback_quietly(conn: aiosqlite.Connection) -> None:
@@ -570,7 +594,7 @@ class SqliteStore:
             return self._writer, self._reader
 
     async def _open(self) -> aiosqlite.Connection:
-        with _translated_errors():
+        with _translated_errors(), _misconfiguration_at_open(self._path):
             if not self._memory:
                 await asyncio.to_thread(Path(self._path).parent.mkdir, parents=True, exist_ok=True)
             # isolation_level=None: this module issues BEGIN/COMMIT itself.
