@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
@@ -18,10 +19,19 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from recorder.core.durations import parse_duration
 from recorder.core.lifecycle import DEFAULT_SEVERITY_MAP
+from recorder.sampling.presets import PRESETS
+from recorder.sampling.selection import (
+    SignalConfigError,
+    SignalEntry,
+    select_signals,
+    unknown_preset,
+)
+from recorder.sampling.signals import DEFAULT_SERVICE_LABELS, Signal
 
 
 def _duration(value: object) -> object:
@@ -69,6 +79,9 @@ DEFAULT_SIGNALS: tuple[tuple[str, str], ...] = (
 )
 
 
+_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
+
+
 class SettingsError(Exception):
     """Configuration that cannot be used; the message says which setting and why."""
 
@@ -83,6 +96,16 @@ class SamplingSettings(_Strict):
     interval: Duration = timedelta(seconds=15)
     baseline_window: Duration = timedelta(hours=1)
     concurrency: int = Field(default=16, ge=1, le=256)
+    presets: tuple[str, ...] = ()
+    """Whole signal sets for well-known exporters (recorder.sampling.presets)."""
+
+    @field_validator("presets")
+    @classmethod
+    def _known_presets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if name not in PRESETS:
+                raise ValueError(unknown_preset(name))
+        return value
 
     @field_validator("interval", "baseline_window")
     @classmethod
@@ -93,10 +116,24 @@ class SamplingSettings(_Strict):
 
 
 class SignalSettings(_Strict):
-    """One PromQL query sampled per incident; `{{label}}` is filled from its labels."""
+    """One `[[signals]]` entry: a PromQL query sampled per incident (`{{label}}` is filled
+    from its labels), or a preset with optional overrides (recorder.sampling.selection)."""
 
-    name: str = Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-    query: str = Field(min_length=1)
+    name: str | None = Field(default=None, pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+    query: str | None = Field(default=None, min_length=1)
+    preset: str | None = None
+    role: str | None = None
+
+    @model_validator(mode="after")
+    def _query_or_preset(self) -> SignalSettings:
+        if self.preset is None and (self.name is None or self.query is None):
+            raise ValueError("give `name` and `query`, or `preset` (see recorder signals)")
+        if self.preset is not None and self.preset not in PRESETS:
+            raise ValueError(unknown_preset(self.preset))
+        return self
+
+    def entry(self) -> SignalEntry:
+        return SignalEntry(name=self.name, query=self.query, preset=self.preset, role=self.role)
 
 
 class ThresholdSettings(_Strict):
@@ -132,6 +169,7 @@ class Settings(_Strict):
         SignalSettings(name=n, query=q) for n, q in DEFAULT_SIGNALS
     )
     thresholds: ThresholdSettings = ThresholdSettings()
+    service_labels: tuple[str, ...] = DEFAULT_SERVICE_LABELS
     pagerduty_resolve_policy: Literal["resolve", "record_only"] = "resolve"
     body_limit: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 
@@ -170,14 +208,33 @@ class Settings(_Strict):
             raise ValueError('"group_key" cannot be combined with labels')
         return value
 
-    @field_validator("signals")
+    @field_validator("service_labels")
     @classmethod
-    def _unique_signals(cls, value: tuple[SignalSettings, ...]) -> tuple[SignalSettings, ...]:
-        names = [s.name for s in value]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"signal names must be unique: {', '.join(duplicates)}")
+    def _service_labels(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError('must name at least one label, e.g. ["service", "job"]')
+        for label in value:
+            if not _LABEL_NAME.match(label):
+                raise ValueError(
+                    f"{label!r} is not a Prometheus label name (letters, digits and _)"
+                )
         return value
+
+    @model_validator(mode="after")
+    def _usable_signals(self) -> Settings:
+        try:
+            self.effective_signals()
+        except SignalConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    def effective_signals(self) -> tuple[Signal, ...]:
+        """The signals sampled: `[sampling] presets` and `[[signals]]` combined. The
+        example signals apply only while neither is configured."""
+        entries = self.signals
+        if self.sampling.presets and "signals" not in self.model_fields_set:
+            entries = ()
+        return select_signals(self.sampling.presets, [e.entry() for e in entries])
 
     @property
     def host(self) -> str:
@@ -199,6 +256,9 @@ class Settings(_Strict):
         for name in SECRET_FIELDS:
             if data.get(name) is not None:
                 data[name] = "***"
+        data["effective_signals"] = [
+            {"name": s.name, "query": s.query, "from": s.origin} for s in self.effective_signals()
+        ]
         data["database_url"] = mask_url(self.database_url)
         if self.prometheus_url:
             data["prometheus_url"] = mask_url(self.prometheus_url)
