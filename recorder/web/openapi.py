@@ -71,7 +71,21 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=_WEBHOOK_ERRORS,
         access="webhook",
         description="200 once stored, also for duplicates. 503 when storage is down, so "
-        "Alertmanager retries.",
+        "Alertmanager retries. Alerts without `fingerprint` (Alertmanager before 0.19) get "
+        "the one Alertmanager computes from the labels.",
+    ),
+    Operation(
+        "post",
+        "/webhooks/grafana",
+        "Grafana-managed alerting webhook contact point (payload version 1)",
+        answer=schemas.WebhookResult,
+        vendor_body=True,
+        errors=_WEBHOOK_ERRORS,
+        access="webhook",
+        description="Same token and answers as /webhooks/alertmanager. `values` (or "
+        "`valueString`) at firing reach the timeline; dashboard, panel, image and silence "
+        "URLs reach the report's Related Documentation. A legacy Grafana (7 and earlier) "
+        "body is refused with 400.",
     ),
     Operation(
         "post",
