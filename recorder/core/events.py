@@ -20,6 +20,8 @@ class AlertEvent:
     """One alert inside a notification: identity is (fingerprint, starts_at).
 
     `ends_at` is None while the alert fires (routers send a zero time for that).
+    `value_text` is the alert's value as text where the source sends one (Grafana's
+    valueString); Alertmanager has none.
     """
 
     fingerprint: str
@@ -29,6 +31,7 @@ class AlertEvent:
     labels: Mapping[str, str]
     annotations: Mapping[str, str]
     generator_url: str = ""
+    value_text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
