@@ -84,7 +84,7 @@ class AlertText:
     its value text (Grafana's valueString)."""
 
     annotations: Mapping[str, str]
-    value: str | None = None
+    value: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +94,8 @@ class AlertState:
     `annotations` are the latest the router sent; `at_firing` and `at_resolution` keep
     what the alert said when it fired and when it resolved (None where not recorded:
     alerts stored before these were kept, or first seen already resolved).
+    `value_text` and `links` are as the alert's first notification gave them: the
+    values when it fired, and the sender's pages about it (see AlertEvent).
     """
 
     fingerprint: str
@@ -107,6 +109,8 @@ class AlertState:
     updated_at: datetime
     at_firing: AlertText | None = None
     at_resolution: AlertText | None = None
+    value_text: str = ""
+    links: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, datetime]:
@@ -116,7 +120,7 @@ class AlertState:
     def firing_text(self) -> AlertText:
         """What the alert said when it fired; the latest annotations where that was not
         recorded (older rows keep what they showed before)."""
-        return self.at_firing or AlertText(self.annotations)
+        return self.at_firing or AlertText(self.annotations, self.value_text)
 
     @property
     def resolution_text(self) -> AlertText | None:

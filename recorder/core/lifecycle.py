@@ -97,6 +97,10 @@ def _to_state(event: AlertEvent, known: AlertState | None, now: datetime) -> Ale
     repeats Alertmanager sends are duplicates); its text at resolution the resolved one's."""
     text = AlertText(dict(event.annotations), event.value_text)
     resolved = event.status is AlertStatus.RESOLVED
+    # Values and links are kept as first seen: the values when the alert fired. A
+    # resolved-only alert (first seen resolved) has only its resolution's.
+    value_text = known.value_text if known is not None else event.value_text
+    links = {**event.links, **known.links} if known is not None else dict(event.links)
     return AlertState(
         fingerprint=event.fingerprint,
         starts_at=event.starts_at,
@@ -109,6 +113,8 @@ def _to_state(event: AlertEvent, known: AlertState | None, now: datetime) -> Ale
         updated_at=now,
         at_firing=known.at_firing if known else (None if resolved else text),
         at_resolution=text if resolved else None,
+        value_text=value_text,
+        links=links,
     )
 
 

@@ -66,6 +66,8 @@ ALERT_COLUMNS: tuple[str, ...] = (
     "updated_at",
     "firing_text",
     "resolved_text",
+    "value_text",
+    "links",
 )
 
 TIMELINE_COLUMNS: tuple[str, ...] = (
@@ -122,7 +124,7 @@ def dump_alert_text(text: AlertText | None) -> str | None:
     if text is None:
         return None
     data: dict[str, Any] = {"annotations": dict(text.annotations)}
-    if text.value is not None:
+    if text.value:
         data["value"] = text.value
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
@@ -133,7 +135,7 @@ def load_alert_text(stored: str | None) -> AlertText | None:
         return None
     data = json.loads(stored)
     annotations: dict[str, str] = data["annotations"]
-    return AlertText(dict(sorted(annotations.items())), data.get("value"))
+    return AlertText(dict(sorted(annotations.items())), data.get("value", ""))
 
 
 def incident_values(incident: Incident, encode_time: EncodeTime) -> tuple[Any, ...]:
@@ -249,6 +251,8 @@ def alert_values(alert: AlertState, encode_time: EncodeTime) -> tuple[Any, ...]:
         encode_time(alert.updated_at),
         dump_alert_text(alert.at_firing),
         dump_alert_text(alert.at_resolution),
+        alert.value_text,
+        dump_mapping(alert.links),
     )
 
 
@@ -267,6 +271,8 @@ def build_alert(row: Row, decode_time: DecodeTime) -> AlertState:
         updated_at=decode_time(row["updated_at"]),
         at_firing=load_alert_text(row["firing_text"]),
         at_resolution=load_alert_text(row["resolved_text"]),
+        value_text=row["value_text"],
+        links=load_mapping(row["links"]),
     )
 
 

@@ -144,7 +144,8 @@ _TIME_COLUMNS = frozenset(
     | {"starts_at", "ends_at", "received_at", "at"}
 )
 _JSON_COLUMNS = frozenset(
-    {"labels", "annotations", "human"} | {"figure_settings", "firing_text", "resolved_text"}
+    {"labels", "annotations", "human", "links"}
+    | {"figure_settings", "firing_text", "resolved_text"}
 )
 
 

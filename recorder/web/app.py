@@ -123,6 +123,7 @@ def _add_routes(app: web.Application) -> None:
     app.router.add_get("/readyz", health.readyz)
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_post("/webhooks/alertmanager", webhooks.alertmanager_webhook)
+    app.router.add_post("/webhooks/grafana", webhooks.grafana_webhook)
     app.router.add_post("/webhooks/pagerduty", pagerduty.pagerduty_webhook)
     app.router.add_get("/api/v1/openapi.json", openapi.openapi_handler)
     app.router.add_get("/api/v1/incidents", api.list_incidents)

@@ -205,9 +205,17 @@ def build_openapi() -> dict[str, Any]:
         },
         "paths": {
             "/webhooks/alertmanager": _webhook(
-                "Alertmanager webhook (payload version 4)",
+                "Alertmanager webhook (payload version 4; also Grafana's version 1)",
                 "200 once stored, also for duplicates. 503 when storage is down, so "
-                "Alertmanager retries.",
+                "Alertmanager retries. Alerts without `fingerprint` (Alertmanager before "
+                "0.19) get the one Alertmanager computes from the labels.",
+            ),
+            "/webhooks/grafana": _webhook(
+                "Grafana-managed alerting webhook contact point (payload version 1)",
+                "Same token and answers as /webhooks/alertmanager. `values` (or "
+                "`valueString`) at firing reach the timeline; dashboard, panel, image and "
+                "silence URLs reach the report's Related Documentation. A legacy Grafana "
+                "(7 and earlier) body is refused with 400.",
             ),
             "/webhooks/pagerduty": _webhook(
                 "PagerDuty webhook V3 (and legacy V2)",
