@@ -74,6 +74,7 @@ def create_app(
         clock=app[CLOCK],
         metrics=metrics,
         log=log,
+        figure_settings=settings.figure_snapshot(),
     )
 
     async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -106,7 +107,8 @@ def _warn_open_endpoints(settings: Settings, log: structlog.typing.FilteringBoun
     if settings.alertmanager_token is None:
         log.warning(
             "alertmanager_webhook_unauthenticated",
-            hint="set RECORDER_ALERTMANAGER_TOKEN and the bearer credentials in Alertmanager",
+            hint="set RECORDER_ALERTMANAGER_TOKEN and the bearer credentials in Alertmanager "
+            "and Grafana (/webhooks/alertmanager, /webhooks/grafana)",
         )
     if not settings.pagerduty_secrets:
         log.warning(

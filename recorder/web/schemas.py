@@ -71,6 +71,13 @@ class Alert(_Shape):
     starts_at: datetime
     ends_at: datetime | None
     generator_url: str | None = None
+    value_text: str = Field(
+        "", description='the evaluated values when it fired, e.g. "B=44.2394, C=1" (Grafana)'
+    )
+    links: dict[str, str] = Field(
+        default_factory=dict,
+        description="pages about the alert by kind: dashboard, panel, image, silence",
+    )
 
 
 class TimelineEntry(_Shape):
