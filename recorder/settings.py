@@ -32,7 +32,7 @@ from recorder.sampling.selection import (
     select_signals,
     unknown_preset,
 )
-from recorder.sampling.signals import DEFAULT_SERVICE_LABELS, Signal
+from recorder.sampling.signals import DEFAULT_SERVICE_LABELS, DEFAULT_SIGNALS, Signal
 
 
 def _duration(value: object) -> object:
@@ -64,21 +64,6 @@ CONFIG_ENV = "RECORDER_CONFIG"
 SECRET_FIELDS = frozenset(
     {"alertmanager_token", "pagerduty_secret", "pagerduty_v2_basic_auth", "api_token"}
 )
-
-DEFAULT_SIGNALS: tuple[tuple[str, str], ...] = (
-    (
-        "error_rate",
-        'sum(rate(http_requests_total{service="{{service}}",status=~"5.."}[1m])) / '
-        'sum(rate(http_requests_total{service="{{service}}"}[1m]))',
-    ),
-    (
-        "error_count",
-        'sum(increase(http_requests_total{service="{{service}}",status=~"5.."}[1m]))',
-    ),
-    ("pool_in_use", 'sum(db_pool_connections_in_use{service="{{service}}"})'),
-    ("pool_max", 'sum(db_pool_connections_max{service="{{service}}"})'),
-)
-
 
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
 
@@ -175,9 +160,9 @@ class Settings(_Strict):
     slo_target: float | None = Field(default=0.999, gt=0, lt=1)
     severity: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_SEVERITY_MAP))
     sampling: SamplingSettings = SamplingSettings()
-    signals: tuple[SignalSettings, ...] = tuple(
-        SignalSettings(name=n, query=q) for n, q in DEFAULT_SIGNALS
-    )
+    signals: tuple[SignalSettings, ...] | None = None
+    """`[[signals]]` as configured; None (not configured) samples the example signals
+    unless `[sampling] presets` is set. See `effective_signals`."""
     thresholds: ThresholdSettings = ThresholdSettings()
     service_labels: tuple[str, ...] = DEFAULT_SERVICE_LABELS
     pagerduty_resolve_policy: Literal["resolve", "record_only"] = "resolve"
@@ -242,8 +227,8 @@ class Settings(_Strict):
         """The signals sampled: `[sampling] presets` and `[[signals]]` combined. The
         example signals apply only while neither is configured."""
         entries = self.signals
-        if self.sampling.presets and "signals" not in self.model_fields_set:
-            entries = ()
+        if entries is None:
+            entries = () if self.sampling.presets else _EXAMPLE_SIGNALS
         return select_signals(self.sampling.presets, [e.entry() for e in entries])
 
     @property
@@ -302,6 +287,9 @@ class Settings(_Strict):
             data["prometheus_url"] = mask_url(self.prometheus_url)
         return data
 
+
+# The interface's example signals, sampled while neither presets nor [[signals]] are set.
+_EXAMPLE_SIGNALS = tuple(SignalSettings(name=s.name, query=s.query) for s in DEFAULT_SIGNALS)
 
 # What shapes a report's figures, kept with an incident when it resolves.
 FROZEN_AT_RESOLUTION: tuple[str, ...] = (

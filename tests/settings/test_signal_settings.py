@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from recorder.cli import main
 from recorder.settings import SettingsError, load_settings
 
 
@@ -15,6 +17,20 @@ def write(tmp_path: Path, text: str) -> str:
     path = tmp_path / "recorder.toml"
     path.write_text(text, encoding="utf-8")
     return str(path)
+
+
+def check_config(path: str) -> str:
+    """`recorder check-config --config path`'s output (a real process: it sets up logging)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "recorder", "check-config", "--config", path],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={k: v for k, v in os.environ.items() if not k.startswith("RECORDER_")},
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 def test_service_labels_default_to_the_documented_order() -> None:
@@ -97,13 +113,10 @@ def test_bad_signal_configuration_is_a_configuration_error(
         load_settings(environ={}, config_path=write(tmp_path, text))
 
 
-def test_check_config_lists_the_effective_queries(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_check_config_lists_the_effective_queries(tmp_path: Path) -> None:
     """`recorder check-config` prints every sampled signal with its query and origin."""
     path = write(tmp_path, '[sampling]\npresets = ["pgbouncer"]\n')
-    assert main(["check-config", "--config", path]) == 0
-    printed = json.loads(capsys.readouterr().out)
+    printed = json.loads(check_config(path))
     assert printed["effective_signals"] == [
         {
             "name": "pool_in_use",
@@ -117,3 +130,13 @@ def test_check_config_lists_the_effective_queries(
         },
     ]
     assert printed["service_labels"][0] == "service"
+
+
+def test_frozen_settings_keep_presets_without_reviving_the_example_signals() -> None:
+    """A resolved incident's snapshot of preset settings yields the same signals later."""
+    frozen = load_settings(environ={}, flags={"sampling": {"presets": ["go-sql"]}})
+    later = load_settings(environ={}).with_figure_snapshot(frozen.figure_snapshot())
+    assert [(s.name, s.origin) for s in later.effective_signals()] == [
+        ("pool_in_use", "preset go-sql"),
+        ("pool_max", "preset go-sql"),
+    ]
