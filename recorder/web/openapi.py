@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from alert_adapters.limits import describe_limits
 from recorder import __version__
 from recorder.core.incident import HUMAN_FIELDS
 
@@ -26,7 +27,7 @@ def _webhook(summary: str, description: str) -> dict[str, Any]:
     return {
         "post": {
             "summary": summary,
-            "description": description,
+            "description": f"{description} {describe_limits()}",
             "security": [{"bearer": []}, {}],
             "requestBody": {
                 "required": True,
