@@ -56,17 +56,24 @@ def decode_document(body: bytes, source: str) -> Any:
 
 
 def _depth_exceeds(document: Any, limit: int) -> bool:
-    """True when arrays and objects nest more than `limit` deep (iterative: no recursion)."""
-    stack: list[tuple[Any, int]] = [(document, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, dict):
-            children: Any = value.values()
-        elif isinstance(value, list):
-            children = value
-        else:
-            continue
+    """True when arrays and objects nest more than `limit` deep.
+
+    Level by level, without recursion; empty containers are not queued (the common case
+    of a hostile body, a million `{}`, costs one type check each).
+    """
+    level = [document] if isinstance(document, dict | list) else []
+    depth = 1
+    while level:
         if depth > limit:
             return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+        deeper: list[Any] = []
+        for value in level:
+            for child in value.values() if type(value) is dict else value:
+                if type(child) is dict or type(child) is list:
+                    if child:
+                        deeper.append(child)
+                    elif depth + 1 > limit:
+                        return True
+        level = deeper
+        depth += 1
     return False
