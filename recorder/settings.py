@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -82,6 +83,8 @@ class SamplingSettings(_Strict):
 
     interval: Duration = timedelta(seconds=15)
     baseline_window: Duration = timedelta(hours=1)
+    recovery_tail: Duration = timedelta(minutes=10)
+    """How long sampling goes on after resolution, so the chart shows whether recovery held."""
     concurrency: int = Field(default=16, ge=1, le=256)
 
     @field_validator("interval", "baseline_window")
@@ -89,6 +92,13 @@ class SamplingSettings(_Strict):
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
             raise ValueError("must be longer than 0s")
+        return value
+
+    @field_validator("recovery_tail")
+    @classmethod
+    def _not_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("must be 0s or longer")
         return value
 
 
@@ -193,6 +203,34 @@ class Settings(_Strict):
             return []
         return [s.strip() for s in self.pagerduty_secret.get_secret_value().split(",") if s.strip()]
 
+    def figure_snapshot(self) -> str:
+        """The settings that shape a report's figures, as canonical JSON: what an incident
+        keeps when it resolves (see `recorder.core.frozen`). Durations are seconds."""
+        names = [n for n in FROZEN_AT_RESOLUTION if n in type(self).model_fields]
+        data = _plain(self.model_dump(mode="python", include=set(names)))
+        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+    def with_figure_snapshot(self, snapshot: str | None) -> Settings:
+        """These settings with an incident's frozen ones in force (unchanged for None).
+
+        A setting the snapshot lacks (added to the recorder after it was taken) keeps its
+        current value; one it has that the recorder no longer knows is left out."""
+        if snapshot is None:
+            return self
+        frozen = json.loads(snapshot)
+        data = self.model_dump(mode="python")
+        for name in FROZEN_AT_RESOLUTION:
+            if name not in frozen or name not in data:
+                continue
+            value = frozen[name]
+            if isinstance(data[name], dict) and isinstance(value, dict) and name != "severity":
+                model = type(getattr(self, name))
+                known = {k: v for k, v in value.items() if k in model.model_fields}
+                data[name] = {**data[name], **known}
+            else:
+                data[name] = value
+        return type(self).model_validate(data)
+
     def masked(self) -> dict[str, Any]:
         """Effective settings as plain data, secrets and database passwords masked."""
         data = self.model_dump(mode="json")
@@ -203,6 +241,28 @@ class Settings(_Strict):
         if self.prometheus_url:
             data["prometheus_url"] = mask_url(self.prometheus_url)
         return data
+
+
+# What shapes a report's figures, kept with an incident when it resolves.
+FROZEN_AT_RESOLUTION: tuple[str, ...] = (
+    "slo_target",
+    "severity",
+    "sampling",
+    "signals",
+    "thresholds",
+    "service_labels",
+)
+
+
+def _plain(value: Any) -> Any:
+    """Plain JSON data: durations as seconds, tuples as lists."""
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def mask_url(url: str) -> str:
