@@ -24,7 +24,7 @@ def test_defaults_match_the_contract() -> None:
     assert s.prometheus_url is None
     assert s.correlate_by == ("group_key",)
     assert s.reopen_window == timedelta(minutes=10)
-    assert s.body_limit == 1024 * 1024
+    assert s.body_limit == 16 * 1024 * 1024
 
 
 def test_flag_beats_env_beats_file(tmp_path: Path) -> None:
@@ -99,7 +99,7 @@ def test_example_config_loads() -> None:
     """deploy/recorder.example.toml is a valid configuration."""
     path = Path(__file__).resolve().parents[2] / "deploy" / "recorder.example.toml"
     s = load_settings(environ={}, config_path=str(path))
-    assert {sig.name for sig in s.signals} >= {
+    assert {sig.name for sig in s.effective_signals()} >= {
         "error_rate",
         "error_count",
         "pool_in_use",
