@@ -18,12 +18,14 @@ from recorder.report import (
     render_markdown,
     report_to_json,
 )
+from recorder.report.charts import build_charts
 from recorder.report.evidence_figures import (
     build_derived_entries,
     build_incident_evidence,
     build_metric_figures,
     merge_timeline,
 )
+from recorder.report.html import render_report_html
 from recorder.report.svg import unit_of
 from recorder.settings import Settings
 from recorder.store.protocol import Store
@@ -100,6 +102,8 @@ async def load_report_input(
     """Everything the pure report needs: incident, timeline, related and samples
     (pass `samples` when the caller already loaded them)."""
     view = await store.load(incident_id)
+    # A resolved incident's figures follow the settings it resolved under.
+    settings = settings.with_figure_snapshot(view.incident.figure_settings)
     timeline = full_timeline(await store.load_timeline(incident_id), view.alerts.values())
     related = await store.find_related(view.incident, limit=RELATED_LIMIT)
     if samples is None:
@@ -192,12 +196,10 @@ async def _render(
         store, settings, incident_id, now, samples=samples, base_url=base_url
     )
     report = build_report(data)
+    settings = settings.with_figure_snapshot(data.view.incident.figure_settings)
     if fmt == "json":
         return json.dumps(report_to_json(report), separators=(",", ":")), FORMATS[fmt]
     if fmt == "html":
-        from recorder.web.charts import build_charts  # noqa: PLC0415
-        from recorder.web.report_page import render_report_html  # noqa: PLC0415
-
         charts = build_charts(data.view.incident, samples, settings, now)
         return render_report_html(report, data, charts=charts), FORMATS[fmt]
     return render_markdown(report), FORMATS[fmt]
