@@ -15,14 +15,17 @@ import asyncpg
 
 from recorder.core.incident import Incident, IncidentStatus, IncidentView, Outcome, TimelineEntry
 from recorder.core.links import PAGED_KEY_PREFIX
+from recorder.sampling.failures import SamplingFailure
 from recorder.store.codec import (
     ALERT_COLUMNS,
     DELIVERY_COLUMNS,
+    FAILURE_COLUMNS,
     INCIDENT_COLUMNS,
     TIMELINE_COLUMNS,
     alert_values,
     build_alert,
     build_delivery,
+    build_failure,
     build_incident,
     build_timeline_entry,
     decode_cursor,
@@ -30,8 +33,10 @@ from recorder.store.codec import (
     delivery_values,
     encode_cursor,
     encode_utc,
+    failure_values,
     incident_values,
     load_mapping,
+    merge_failures,
     timeline_values,
 )
 from recorder.store.errors import IncidentNotFound, NotMigrated, StorageUnavailable, StoreError
@@ -251,6 +256,23 @@ _MARK_BACKFILLED = (
 _UPSERT_UNSAMPLED = (
     "INSERT INTO unsampled_signals (incident_id, signal, reason) VALUES ($1, $2, $3)"
     " ON CONFLICT (incident_id, signal) DO UPDATE SET reason = EXCLUDED.reason"
+)
+_UPSERT_FAILURES = (
+    f"INSERT INTO sampling_failures (incident_id, {', '.join(FAILURE_COLUMNS)})"
+    " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[],"
+    " $6::timestamptz[], $7::timestamptz[], $8::bigint[])"
+    " ON CONFLICT (incident_id, signal, cause) DO UPDATE SET"
+    " count = sampling_failures.count + EXCLUDED.count,"
+    " first_at = LEAST(sampling_failures.first_at, EXCLUDED.first_at),"
+    " last_at = GREATEST(sampling_failures.last_at, EXCLUDED.last_at),"
+    " error = CASE WHEN EXCLUDED.last_at >= sampling_failures.last_at"
+    " THEN EXCLUDED.error ELSE sampling_failures.error END,"
+    " source = CASE WHEN EXCLUDED.last_at >= sampling_failures.last_at"
+    " THEN EXCLUDED.source ELSE sampling_failures.source END"
+)
+_SELECT_FAILURES = (
+    f"SELECT {', '.join(FAILURE_COLUMNS)} FROM sampling_failures WHERE incident_id = $1"
+    " ORDER BY signal, cause"
 )
 _MIGRATION_LOCK = "hashtextextended('incident-recorder migrate ' || current_schema(), 0)"
 _CREATE_SCHEMA_MIGRATIONS = (
@@ -706,6 +728,31 @@ class PostgresStore:
                 incident_id,
             )
             return {row["signal"]: row["reason"] for row in rows}
+
+        return await self._run(work, begin=None)
+
+    async def save_sampling_failures(
+        self, incident_id: str, failures: Sequence[SamplingFailure]
+    ) -> None:
+        """Add the failures up per (signal, cause) in one statement. Raises IncidentNotFound."""
+        rows = [failure_values(f, encode_utc) for f in merge_failures(failures)]
+        if not rows:
+            return
+
+        async def work(conn: Connection) -> None:
+            try:
+                await conn.execute(_UPSERT_FAILURES, incident_id, *_columns(rows, 7))
+            except asyncpg.ForeignKeyViolationError:
+                raise IncidentNotFound(incident_id) from None
+
+        await self._run(work, begin=None)
+
+    async def load_sampling_failures(self, incident_id: str) -> list[SamplingFailure]:
+        """The incident's sampling failures by signal, then cause."""
+
+        async def work(conn: Connection) -> list[SamplingFailure]:
+            rows = await conn.fetch(_SELECT_FAILURES, incident_id)
+            return [build_failure(row, decode_utc) for row in rows]
 
         return await self._run(work, begin=None)
 

@@ -16,14 +16,17 @@ import aiosqlite
 
 from recorder.core.incident import Incident, IncidentStatus, IncidentView, Outcome, TimelineEntry
 from recorder.core.links import PAGED_KEY_PREFIX, sha256_hex
+from recorder.sampling.failures import SamplingFailure
 from recorder.store.codec import (
     ALERT_COLUMNS,
     DELIVERY_COLUMNS,
+    FAILURE_COLUMNS,
     INCIDENT_COLUMNS,
     TIMELINE_COLUMNS,
     alert_values,
     build_alert,
     build_delivery,
+    build_failure,
     build_incident,
     build_timeline_entry,
     decode_cursor,
@@ -31,8 +34,10 @@ from recorder.store.codec import (
     delivery_values,
     encode_cursor,
     encode_micros,
+    failure_values,
     incident_values,
     load_mapping,
+    merge_failures,
     timeline_values,
 )
 from recorder.store.errors import (
@@ -78,6 +83,23 @@ _UNAVAILABLE_CODES = frozenset(
     }
 )
 
+# SQLite's two-argument min()/max() are PostgreSQL's LEAST()/GREATEST().
+_UPSERT_FAILURES = (
+    f"INSERT INTO sampling_failures (incident_id, {', '.join(FAILURE_COLUMNS)})"
+    f" VALUES (?, {', '.join('?' for _ in FAILURE_COLUMNS)})"
+    " ON CONFLICT (incident_id, signal, cause) DO UPDATE SET"
+    " count = sampling_failures.count + excluded.count,"
+    " first_at = min(sampling_failures.first_at, excluded.first_at),"
+    " last_at = max(sampling_failures.last_at, excluded.last_at),"
+    " error = CASE WHEN excluded.last_at >= sampling_failures.last_at"
+    " THEN excluded.error ELSE sampling_failures.error END,"
+    " source = CASE WHEN excluded.last_at >= sampling_failures.last_at"
+    " THEN excluded.source ELSE sampling_failures.source END"
+)
+_SELECT_FAILURES = (
+    f"SELECT {', '.join(FAILURE_COLUMNS)} FROM sampling_failures WHERE incident_id = ?"
+    " ORDER BY signal, cause"
+)
 _INCIDENT_SELECT = f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM incidents"
 _INSERT_INCIDENT = (
     f"INSERT INTO incidents ({', '.join(INCIDENT_COLUMNS)}) "
@@ -552,6 +574,30 @@ class SqliteStore:
                 (incident_id,),
             )
             return {str(row[0]): str(row[1]) for row in await cursor.fetchall()}
+
+        return await self._read(body)
+
+    async def save_sampling_failures(
+        self, incident_id: str, failures: Sequence[SamplingFailure]
+    ) -> None:
+        """Add the failures up per (signal, cause) in one transaction. Raises
+        IncidentNotFound."""
+        rows = [(incident_id, *failure_values(f, encode_micros)) for f in merge_failures(failures)]
+        if not rows:
+            return
+
+        async def body(conn: aiosqlite.Connection) -> None:
+            await _load_incident(conn, incident_id)  # raises when absent
+            await conn.executemany(_UPSERT_FAILURES, rows)
+
+        await self._write(body)
+
+    async def load_sampling_failures(self, incident_id: str) -> list[SamplingFailure]:
+        """The incident's sampling failures by signal, then cause."""
+
+        async def body(conn: aiosqlite.Connection) -> list[SamplingFailure]:
+            cursor = await conn.execute(_SELECT_FAILURES, (incident_id,))
+            return [build_failure(row, decode_micros) for row in await cursor.fetchall()]
 
         return await self._read(body)
 
