@@ -99,7 +99,7 @@ def test_example_config_loads() -> None:
     """deploy/recorder.example.toml is a valid configuration."""
     path = Path(__file__).resolve().parents[2] / "deploy" / "recorder.example.toml"
     s = load_settings(environ={}, config_path=str(path))
-    assert {sig.name for sig in s.signals} >= {
+    assert {sig.name for sig in s.effective_signals()} >= {
         "error_rate",
         "error_count",
         "pool_in_use",
