@@ -18,6 +18,7 @@ from alert_adapters.errors import (
     describe_validation_error,
     json_error,
 )
+from alert_adapters.fingerprint import label_fingerprint
 from recorder.core.events import AlertEvent, AlertNotification, AlertStatus
 
 SOURCE = "Alertmanager"
@@ -44,7 +45,7 @@ class _Alert(TypedDict):
     startsAt: str
     endsAt: NotRequired[str]
     generatorURL: NotRequired[str]
-    fingerprint: str
+    fingerprint: NotRequired[str]  # absent before Alertmanager 0.19: computed from labels
 
 
 @with_config(_CONFIG)
@@ -100,7 +101,7 @@ def parse_alertmanager(body: bytes) -> AlertNotification:
             continue
         alerts.append(
             AlertEvent(
-                fingerprint=alert["fingerprint"],
+                fingerprint=alert.get("fingerprint") or label_fingerprint(alert["labels"]),
                 status=alert["status"],
                 starts_at=starts_at,
                 ends_at=ends_at,

@@ -1,14 +1,19 @@
-"""Webhook ingest benchmark: the recorder against a minimal aiohttp + asyncpg handler.
+"""Webhook ingest benchmark: the recorder against the transactional ceiling, driven by wrk.
 
-Run by hand (not part of the unit suite):
+Run by hand (not part of the unit suite; needs Debian's `wrk` and the `bench` extra):
 
-    .venv/bin/python bench/ingest.py [--seconds 5] [--dsn postgresql://postgres@127.0.0.1/test]
+    .venv/bin/python bench/ingest.py [--seconds 10] [--connections 16]
+        [--dsn postgresql://postgres@127.0.0.1:5432/test] [--sqlite]
 
-Each server runs in its own process; the load generator runs in this one. For every
-payload shape (1 and 50 alerts per notification, unique or repeated) and concurrency
-(16 and 64 senders) it prints requests/s, alerts/s, p50 and p99 latency, and the
-recorder's throughput as a ratio of the ceiling (the minimal handler doing the same
-transactional work: incident upsert + alert inserts in one transaction).
+Each server runs in its own process on a fresh PostgreSQL schema; wrk drives both in the
+same run with the same bodies. The ceiling is bench/baseline_server.py: aiohttp + orjson +
+asyncpg doing the recorder's transaction (lock, load, one write, commit) and nothing else.
+The recorder runs at its default settings (info logs, metrics, validation).
+
+Bodies are Alertmanager v4 notifications of 1 or 50 alerts. "unique" gives every request
+a group of its own (a new incident each time); "repeated" sends one body again and again
+(the duplicate path: lock, load, commit, nothing written). Prints requests/s, alerts/s,
+p50/p99 latency per server, then the recorder's share of the ceiling per shape.
 """
 
 from __future__ import annotations
@@ -18,22 +23,35 @@ import asyncio
 import contextlib
 import json
 import os
+import re
+import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
 import asyncpg
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRING = json.loads((ROOT / "tests" / "fixtures" / "alertmanager_firing.json").read_text())
+GROUP = "@@G@@"  # replaced per request by wrk's Lua script (16 hex digits with the alert index)
+
+Command = Callable[[int, str], tuple[list[str], dict[str, str]]]
+
+
+@dataclass(frozen=True)
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    errors: int
 
 
 def free_port() -> int:
@@ -42,138 +60,142 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def notification(alerts: int, group: str) -> bytes:
-    """An Alertmanager v4 body with `alerts` distinct firing alerts in group `group`."""
+def body_template(alerts: int) -> str:
+    """An Alertmanager v4 body with `alerts` firing alerts; GROUP marks the group id."""
     body = json.loads(json.dumps(FIRING))
     template = body["alerts"][0]
     body["alerts"] = []
     for n in range(alerts):
         alert = json.loads(json.dumps(template))
         alert["labels"]["instance"] = f"10.0.{n // 250}.{n % 250}:9100"
-        alert["fingerprint"] = f"{abs(hash((group, n))) % (1 << 64):016x}"
+        alert["fingerprint"] = f"{GROUP}{n:04x}"
         body["alerts"].append(alert)
-    body["groupKey"] = '{}:{alertname="' + group + '"}'
-    body["groupLabels"] = {"alertname": group}
-    return json.dumps(body).encode()
+    body["groupKey"] = '{}:{alertname="Bench' + GROUP + '"}'
+    body["groupLabels"] = {"alertname": "Bench" + GROUP}
+    return json.dumps(body)
 
 
-def bodies(alerts: int, unique: bool) -> Iterator[bytes]:
-    if not unique:
-        fixed = notification(alerts, "Repeated")
-        while True:
-            yield fixed
-    run = uuid.uuid4().hex[:8]
-    n = 0
-    while True:
-        n += 1
-        yield notification(alerts, f"Unique{run}x{n}")
+LUA = """
+local template = [==[%(template)s]==]
+local unique = %(unique)s
+local run = %(run)d
+local thread_no = 0
+local counter = 0
+local prefix = ""
+function setup(thread)
+  thread_no = thread_no + 1
+  thread:set("tid", thread_no)
+end
+function init(args)
+  prefix = string.format("%%02x%%02x", run %% 256, tonumber(tid) %% 256)
+end
+local fixed = string.gsub(template, "@@G@@", string.format("%%012x", run))
+local headers = {["Content-Type"] = "application/json"}
+function request()
+  if not unique then
+    return wrk.format("POST", nil, headers, fixed)
+  end
+  counter = counter + 1
+  local body = string.gsub(template, "@@G@@", prefix .. string.format("%%08x", counter))
+  return wrk.format("POST", nil, headers, body)
+end
+"""
+
+_LATENCY = re.compile(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+_RPS = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
+_NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
+_SOCKET_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
 
 
-async def load(
-    url: str, make: Iterator[bytes], concurrency: int, seconds: float
-) -> dict[str, float]:
-    latencies: list[float] = []
-    errors = 0
-    headers = {"Content-Type": "application/json"}
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        deadline = time.perf_counter() + seconds
-
-        async def sender() -> None:
-            nonlocal errors
-            while time.perf_counter() < deadline:
-                body = next(make)
-                started = time.perf_counter()
-                async with session.post(url, data=body, headers=headers) as resp:
-                    await resp.read()
-                    if resp.status != 200:
-                        errors += 1
-                latencies.append(time.perf_counter() - started)
-
-        began = time.perf_counter()
-        await asyncio.gather(*(sender() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - began
-    latencies.sort()
-    return {
-        "rps": len(latencies) / elapsed,
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
-        "errors": errors,
-    }
+def to_ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-async def paced(
-    url: str, make: Iterator[bytes], senders: int, rate: float, seconds: float
-) -> dict[str, float]:
-    """Open-loop load: `senders` senders together send `rate` requests/s on a fixed
-    schedule, so the latency is the server's, not a queue the load generator built."""
-    latencies: list[float] = []
-    headers = {"Content-Type": "application/json"}
-    gap = senders / rate
-    connector = aiohttp.TCPConnector(limit=senders)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        began = time.perf_counter()
-
-        async def sender(offset: float) -> None:
-            due = began + offset
-            while due < began + seconds:
-                await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                started = time.perf_counter()
-                async with session.post(url, data=next(make), headers=headers) as resp:
-                    await resp.read()
-                latencies.append(time.perf_counter() - started)
-                due += gap
-
-        await asyncio.gather(*(sender(i * gap / senders) for i in range(senders)))
-    latencies.sort()
-    return {
-        "rps": len(latencies) / seconds,
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
-    }
+def run_wrk(
+    url: str, alerts: int, unique: bool, *, connections: int, seconds: float, workdir: Path
+) -> Result:
+    script = workdir / f"body-{alerts}-{'u' if unique else 'r'}.lua"
+    script.write_text(
+        LUA
+        % {
+            "template": body_template(alerts),
+            "unique": "true" if unique else "false",
+            "run": int(uuid.uuid4().int % 65536),
+        }
+    )
+    out = subprocess.run(
+        [
+            "wrk",
+            "--latency",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds:g}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    latency = {p: to_ms(v, u) for p, v, u in _LATENCY.findall(out)}
+    rps = _RPS.search(out)
+    if rps is None or "50" not in latency or "99" not in latency:
+        raise RuntimeError(f"could not read wrk's output:\n{out}")
+    non_2xx = _NON_2XX.search(out)
+    sockets = _SOCKET_ERRORS.search(out)
+    return Result(
+        rps=float(rps.group(1)),
+        p50_ms=latency["50"],
+        p99_ms=latency["99"],
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        errors=sum(int(n) for n in sockets.groups()) if sockets else 0,
+    )
 
 
 @contextlib.contextmanager
-def server(cmd: list[str], port: int, env: dict[str, str]) -> Iterator[str]:
-    with tempfile.TemporaryFile() as log:
+def server(cmd: list[str], port: int, env: dict[str, str], log_path: Path) -> Iterator[str]:
+    with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log, stderr=log)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                        break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        log.seek(0)
-                        err = log.read().decode(errors="replace")
-                        raise RuntimeError(f"server did not start: {cmd}\n{err}") from None
-                    time.sleep(0.05)
-            yield url
-        finally:
-            proc.send_signal(signal.SIGINT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
             try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            log.seek(0)
-            errors = log.read().decode(errors="replace")
-            if "Traceback" in errors:
-                print(f"server {cmd[-1]} logged errors:\n{errors[-2000:]}", file=sys.stderr)
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    tail = log_path.read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"server did not start: {cmd}\n{tail}") from None
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        text = log_path.read_text(errors="replace")
+        if "Traceback" in text:
+            print(f"server {cmd[-1]} logged errors:\n{text[-2000:]}", file=sys.stderr)
 
 
 async def fresh_schema(dsn: str) -> str:
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(dsn)
-    await conn.execute(f"CREATE SCHEMA {schema}")
-    await conn.close()
+    try:
+        await conn.execute(f"CREATE SCHEMA {schema}")
+    finally:
+        await conn.close()
     return f"{dsn}{'&' if '?' in dsn else '?'}search_path={schema}"
 
 
 def recorder_cmd(port: int, database_url: str) -> tuple[list[str], dict[str, str]]:
     cmd = [sys.executable, "-m", "recorder", "serve", "--listen", f"127.0.0.1:{port}"]
-    env = {"RECORDER_DATABASE_URL": database_url, "RECORDER_LOG_LEVEL": "warning"}
+    env = {"RECORDER_DATABASE_URL": database_url, "RECORDER_LOG_FORMAT": "json"}
     return cmd, env
 
 
@@ -182,83 +204,70 @@ def baseline_cmd(port: int, database_url: str) -> tuple[list[str], dict[str, str
     return cmd, {"BENCH_DSN": database_url}
 
 
-def run_matrix(
-    name: str,
-    build: Callable[[int, str], tuple[list[str], dict[str, str]]],
-    database_url: str,
-    seconds: float,
-) -> dict[tuple[int, bool, int], dict[str, float]]:
+SHAPES = [(1, True), (1, False), (50, True), (50, False)]
+
+
+def measure(
+    name: str, build: Command, database_url: str, args: argparse.Namespace, workdir: Path
+) -> dict[tuple[int, bool], Result]:
     port = free_port()
     cmd, env = build(port, database_url)
-    results: dict[tuple[int, bool, int], dict[str, float]] = {}
-    with server(cmd, port, env) as url:
+    results: dict[tuple[int, bool], Result] = {}
+    with server(cmd, port, env, workdir / f"{name.split(maxsplit=1)[0]}.log") as url:
         target = url + "/webhooks/alertmanager"
-        for alerts in (1, 50):
-            for unique in (True, False):
-                for concurrency in (16, 64):
-                    r = asyncio.run(load(target, bodies(alerts, unique), concurrency, seconds))
-                    results[(alerts, unique, concurrency)] = r
-                    print(
-                        f"{name:<18} alerts={alerts:<3} {'unique ' if unique else 'repeat '}"
-                        f"c={concurrency:<3} {r['rps']:8.0f} req/s {r['rps'] * alerts:9.0f} "
-                        f"alerts/s  p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms"
-                        f"  errors {r['errors']:.0f}",
-                        flush=True,
-                    )
-                rate = results[(alerts, unique, 16)]["rps"] / 2
-                r = asyncio.run(paced(target, bodies(alerts, unique), 16, rate, seconds))
-                results[(alerts, unique, 0)] = r
-                print(
-                    f"{name:<18} alerts={alerts:<3} {'unique ' if unique else 'repeat '}"
-                    f"paced {rate:6.0f} req/s by 16 senders (half of capacity): "
-                    f"p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms",
-                    flush=True,
-                )
+        run_wrk(target, 1, True, connections=args.connections, seconds=2, workdir=workdir)
+        for alerts, unique in SHAPES:
+            r = run_wrk(
+                target,
+                alerts,
+                unique,
+                connections=args.connections,
+                seconds=args.seconds,
+                workdir=workdir,
+            )
+            results[(alerts, unique)] = r
+            print(
+                f"{name:<18} alerts={alerts:<3} {'unique  ' if unique else 'repeated'} "
+                f"{r.rps:8.0f} req/s {r.rps * alerts:9.0f} alerts/s  p50 {r.p50_ms:6.2f} ms"
+                f"  p99 {r.p99_ms:6.2f} ms  non-2xx {r.non_2xx}  socket errors {r.errors}",
+                flush=True,
+            )
     return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--dsn", default="postgresql://postgres@127.0.0.1:5432/test")
-    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--sqlite", action="store_true", help="also run the recorder on SQLite")
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench/ingest.py needs wrk: apt-get install wrk")
 
-    baseline = run_matrix(
-        "ceiling (asyncpg)", baseline_cmd, asyncio.run(fresh_schema(args.dsn)), args.seconds
-    )
-    recorder_pg = run_matrix(
-        "recorder postgres", recorder_cmd, asyncio.run(fresh_schema(args.dsn)), args.seconds
-    )
-    if not args.skip_sqlite:
-        with tempfile.TemporaryDirectory() as tmp:
-            run_matrix("recorder sqlite", recorder_cmd, f"sqlite:///{tmp}/bench.db", args.seconds)
-
-    print("\nrecorder on PostgreSQL as a share of the ceiling (target >= 60 %):")
-    for key, ceiling in baseline.items():
-        alerts, unique, concurrency = key
-        if concurrency == 0:
-            continue
-        ratio = recorder_pg[key]["rps"] / ceiling["rps"]
-        print(
-            f"  alerts={alerts:<3} {'unique ' if unique else 'repeat '}c={concurrency:<3} "
-            f"{ratio * 100:5.1f} %"
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        ceiling = measure(
+            "ceiling (asyncpg)", baseline_cmd, asyncio.run(fresh_schema(args.dsn)), args, workdir
         )
-    print("\nrepeated vs unique on PostgreSQL (target >= 50 %):")
-    for alerts in (1, 50):
-        for concurrency in (16, 64):
-            rep = recorder_pg[(alerts, False, concurrency)]["rps"]
-            uni = recorder_pg[(alerts, True, concurrency)]["rps"]
-            print(f"  alerts={alerts:<3} c={concurrency:<3} {rep / uni * 100:5.1f} %")
-    print("\np99 at 16 senders on PostgreSQL (target < 25 ms), closed loop / paced at half:")
-    for alerts in (1, 50):
-        for unique in (True, False):
-            closed = recorder_pg[(alerts, unique, 16)]["p99_ms"]
-            open_loop = recorder_pg[(alerts, unique, 0)]["p99_ms"]
-            print(
-                f"  alerts={alerts:<3} {'unique ' if unique else 'repeat '} "
-                f"{closed:6.2f} ms / {open_loop:6.2f} ms"
-            )
+        recorder = measure(
+            "recorder postgres", recorder_cmd, asyncio.run(fresh_schema(args.dsn)), args, workdir
+        )
+        if args.sqlite:
+            measure("recorder sqlite", recorder_cmd, f"sqlite:///{tmp}/bench.db", args, workdir)
+
+    print(
+        f"\n| PostgreSQL, wrk c={args.connections} | ceiling req/s | recorder req/s "
+        "| share | recorder p99 |"
+    )
+    print("|---|---|---|---|---|")
+    for alerts, unique in SHAPES:
+        c, r = ceiling[(alerts, unique)], recorder[(alerts, unique)]
+        print(
+            f"| {alerts} alert{'s' if alerts > 1 else ''}, {'unique' if unique else 'repeated'} "
+            f"| {c.rps:.0f} | {r.rps:.0f} | {r.rps / c.rps:.2f} | {r.p99_ms:.1f} ms |"
+        )
+    print("\ntargets: share >= 0.60 (1 alert) and >= 0.75 (50 alerts); p99 < 25 ms")
 
 
 if __name__ == "__main__":

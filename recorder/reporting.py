@@ -18,12 +18,14 @@ from recorder.report import (
     render_markdown,
     report_to_json,
 )
+from recorder.report.charts import build_charts
 from recorder.report.evidence_figures import (
     build_derived_entries,
     build_incident_evidence,
     build_metric_figures,
     merge_timeline,
 )
+from recorder.report.html import render_report_html
 from recorder.report.svg import unit_of
 from recorder.settings import Settings
 from recorder.store.protocol import Store
@@ -195,9 +197,6 @@ async def _render(
     if fmt == "json":
         return json.dumps(report_to_json(report), separators=(",", ":")), FORMATS[fmt]
     if fmt == "html":
-        from recorder.web.charts import build_charts  # noqa: PLC0415
-        from recorder.web.report_page import render_report_html  # noqa: PLC0415
-
         charts = build_charts(data.view.incident, samples, settings, now)
         return render_report_html(report, data, charts=charts), FORMATS[fmt]
     return render_markdown(report), FORMATS[fmt]

@@ -80,7 +80,11 @@ RECORDER = "Recorder"
 
 @dataclass(frozen=True, slots=True)
 class AlertState:
-    """The recorder's knowledge of one distinct alert (fingerprint + starts_at)."""
+    """The recorder's knowledge of one distinct alert (fingerprint + starts_at).
+
+    `value_text` and `links` are as the alert's first notification gave them: the
+    values when it fired, and the sender's pages about it (see AlertEvent).
+    """
 
     fingerprint: str
     starts_at: datetime
@@ -91,6 +95,8 @@ class AlertState:
     generator_url: str
     received_at: datetime
     updated_at: datetime
+    value_text: str = ""
+    links: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, datetime]:

@@ -92,6 +92,10 @@ def new_alert_events(
 
 
 def _to_state(event: AlertEvent, known: AlertState | None, now: datetime) -> AlertState:
+    # Values and links are kept as first seen: the values when the alert fired. A
+    # resolved-only alert (first seen resolved) has only its resolution's.
+    value_text = known.value_text if known is not None else event.value_text
+    links = {**event.links, **known.links} if known is not None else dict(event.links)
     return AlertState(
         fingerprint=event.fingerprint,
         starts_at=event.starts_at,
@@ -102,6 +106,8 @@ def _to_state(event: AlertEvent, known: AlertState | None, now: datetime) -> Ale
         generator_url=event.generator_url,
         received_at=known.received_at if known else now,
         updated_at=now,
+        value_text=value_text,
+        links=links,
     )
 
 

@@ -42,7 +42,8 @@ def alert_entries(alerts: Iterable[AlertState]) -> list[TimelineEntry]:
         entries.append(
             TimelineEntry(
                 at=alert.starts_at,
-                event=f"Alert firing: {describe_alert(alert)}",
+                event=f"Alert firing: {describe_alert(alert)}"
+                + (f" ({alert.value_text})" if alert.value_text else ""),
                 action="Alert triggered",
                 by=ALERT_SOURCE,
                 source=ALERT_SOURCE,

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC
 
 from recorder.core.durations import format_duration
+from recorder.core.events import LINK_KINDS
 from recorder.core.incident import HUMAN_FIELDS, AlertState, Incident, TimelineKind
 from recorder.report.figures import (
     build_availability_figures,
@@ -30,6 +31,12 @@ from recorder.report.template import PROMPTS
 
 SERVICE_LABELS: tuple[str, ...] = ("service", "job", "namespace")
 RUNBOOK_ANNOTATIONS: tuple[str, ...] = ("runbook_url", "runbook")
+_LINK_TITLES: Mapping[str, str] = {
+    "dashboard": "Dashboard",
+    "panel": "Panel",
+    "image": "Panel image",
+    "silence": "Silence",
+}
 ACTION_KINDS = frozenset({TimelineKind.ACKNOWLEDGED, TimelineKind.NOTE, TimelineKind.MANUAL})
 # A list people read, not a second timeline: the rest stays in the Timeline section.
 IMMEDIATE_ACTIONS_SHOWN = 25
@@ -162,6 +169,11 @@ def _links(data: ReportInput) -> tuple[Link, ...]:
         )
         if alert.generator_url:
             links.append(Link(f"Alert source ({name})", alert.generator_url))
+        links.extend(
+            Link(f"{_LINK_TITLES[kind]} ({name})", alert.links[kind])
+            for kind in LINK_KINDS
+            if kind in alert.links
+        )
     seen: set[str] = set()
     unique: list[Link] = []
     for link in links:

@@ -62,6 +62,8 @@ ALERT_COLUMNS: tuple[str, ...] = (
     "generator_url",
     "received_at",
     "updated_at",
+    "value_text",
+    "links",
 )
 
 TIMELINE_COLUMNS: tuple[str, ...] = (
@@ -213,6 +215,8 @@ def alert_values(alert: AlertState, encode_time: EncodeTime) -> tuple[Any, ...]:
         alert.generator_url,
         encode_time(alert.received_at),
         encode_time(alert.updated_at),
+        alert.value_text,
+        dump_mapping(alert.links),
     )
 
 
@@ -229,6 +233,8 @@ def build_alert(row: Row, decode_time: DecodeTime) -> AlertState:
         generator_url=row["generator_url"],
         received_at=decode_time(row["received_at"]),
         updated_at=decode_time(row["updated_at"]),
+        value_text=row["value_text"],
+        links=load_mapping(row["links"]),
     )
 
 

@@ -145,7 +145,7 @@ _TIME_COLUMNS = frozenset(
     | {"pagerduty_status_at"}
     | {"starts_at", "ends_at", "received_at", "at"}
 )
-_JSON_COLUMNS = frozenset({"labels", "annotations", "human"})
+_JSON_COLUMNS = frozenset({"labels", "annotations", "human", "links"})
 
 
 def _sql_type(column: str) -> str:

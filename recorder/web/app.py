@@ -106,7 +106,8 @@ def _warn_open_endpoints(settings: Settings, log: structlog.typing.FilteringBoun
     if settings.alertmanager_token is None:
         log.warning(
             "alertmanager_webhook_unauthenticated",
-            hint="set RECORDER_ALERTMANAGER_TOKEN and the bearer credentials in Alertmanager",
+            hint="set RECORDER_ALERTMANAGER_TOKEN and the bearer credentials in Alertmanager "
+            "and Grafana (/webhooks/alertmanager, /webhooks/grafana)",
         )
     if not settings.pagerduty_secrets:
         log.warning(
@@ -122,6 +123,7 @@ def _add_routes(app: web.Application) -> None:
     app.router.add_get("/readyz", health.readyz)
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_post("/webhooks/alertmanager", webhooks.alertmanager_webhook)
+    app.router.add_post("/webhooks/grafana", webhooks.grafana_webhook)
     app.router.add_post("/webhooks/pagerduty", pagerduty.pagerduty_webhook)
     app.router.add_get("/api/v1/openapi.json", openapi.openapi_handler)
     app.router.add_get("/api/v1/incidents", api.list_incidents)

@@ -20,15 +20,16 @@ from recorder.core.actions import Actor, Edit, edit
 from recorder.core.durations import format_duration_short
 from recorder.core.incident import HUMAN_FIELDS, Incident, IncidentStatus, IncidentView, Outcome
 from recorder.report import build_report
+from recorder.report.charts import build_charts
+from recorder.report.html import EDIT_GROUPS, EditForms, report_context
 from recorder.reporting import load_report_input, paused_gc
 from recorder.timefmt import to_rfc3339
 from recorder.web.api import PatchBody
 from recorder.web.auth import tokens_match
-from recorder.web.charts import build_charts, chart_svg
+from recorder.web.charts import chart_svg
 from recorder.web.keys import CLOCK, LOG_FIELDS, RECORDING, SETTINGS, STORE
 from recorder.web.onboarding import build_onboarding
 from recorder.web.problems import Problem
-from recorder.web.report_page import EDIT_GROUPS, EditForms, render_template, report_context
 from recorder.web.security import (
     CSRF_FIELD,
     check_form_post,
@@ -39,6 +40,7 @@ from recorder.web.security import (
     session_for,
     store_session,
 )
+from recorder.web.templating import render_template
 
 STATIC = Path(__file__).parent / "static"
 PAGE_SIZE = 50

@@ -20,10 +20,10 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from pydantic import SecretStr
 
+from recorder.report.html import export_style_hash
 from recorder.web.auth import bearer_token, tokens_match
 from recorder.web.keys import SETTINGS
 from recorder.web.problems import Problem
-from recorder.web.report_page import export_style_hash
 
 PAGE_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self';"

@@ -14,6 +14,7 @@ KUBERNETES = DEPLOY / "kubernetes"
 PROMETHEUS = DEPLOY / "prometheus"
 ALERTMANAGER = DEPLOY / "alertmanager"
 COMPOSE = DEPLOY / "compose"
+GRAFANA = DEPLOY / "grafana"
 EXAMPLE_TOML = DEPLOY / "recorder.example.toml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
@@ -23,6 +24,9 @@ LIVENESS_PATH = "/healthz"
 READINESS_PATH = "/readyz"
 METRICS_PATH = "/metrics"
 ALERTMANAGER_WEBHOOK_PATH = "/webhooks/alertmanager"
+GRAFANA_WEBHOOK_PATH = "/webhooks/grafana"
+# The bearer token both alert webhooks require.
+ALERT_TOKEN_ENV = "RECORDER_ALERTMANAGER_TOKEN"
 # The Prometheus job name: the Kubernetes Service name, which a ServiceMonitor uses.
 JOB = "incident-recorder"
 UID = 10001

@@ -27,7 +27,8 @@ from recorder.report.figures import format_clock, format_day
 from recorder.report.template import REPORT_CREATED_BY_DEFAULT, REVIEW_STATUS_DEFAULT
 
 TEMPLATES = Path(__file__).parent / "templates"
-STYLESHEET = Path(__file__).parent / "static" / "recorder.css"
+# The site's one stylesheet: the web pages serve it, the standalone report inlines it.
+STYLESHEET = Path(__file__).parents[1] / "web" / "static" / "recorder.css"
 
 # Human fields editable from the page, grouped as the report's sections show them.
 EDIT_GROUPS: Mapping[str, tuple[str, ...]] = {
@@ -75,11 +76,11 @@ class EditForms:
     csrf: str
 
 
-@cache
-def environment() -> jinja2.Environment:
-    """The template environment, built on first use (never at import)."""
+def make_environment(*directories: Path) -> jinja2.Environment:
+    """A template environment over `directories`, then the report's own templates
+    (report_body.html, report_export.html, _macros.html), autoescaped."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader([*directories, TEMPLATES]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -92,9 +93,10 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render_template(name: str, **context: Any) -> str:
-    """One page from templates/, autoescaped."""
-    return environment().get_template(name).render(**context)
+@cache
+def environment() -> jinja2.Environment:
+    """The report's template environment, built on first use (never at import)."""
+    return make_environment()
 
 
 @cache
@@ -137,8 +139,8 @@ def render_report_html(
     Same sections, headings and order as the Markdown report. `charts` maps a signal to
     its SVG (from `recorder.report.svg`); without it, `report.chart_links` become images.
     """
-    return render_template(
-        "report_export.html",
+    template = environment().get_template("report_export.html")
+    return template.render(
         css=Markup(export_css()),  # noqa: S704 - our own stylesheet file, no user data
         **report_context(report, data, charts),
     )
