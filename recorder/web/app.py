@@ -74,6 +74,7 @@ def create_app(
         clock=app[CLOCK],
         metrics=metrics,
         log=log,
+        figure_settings=settings.figure_snapshot(),
     )
 
     async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
