@@ -166,7 +166,7 @@ class Settings(_Strict):
     thresholds: ThresholdSettings = ThresholdSettings()
     service_labels: tuple[str, ...] = DEFAULT_SERVICE_LABELS
     pagerduty_resolve_policy: Literal["resolve", "record_only"] = "resolve"
-    body_limit: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    body_limit: int = Field(default=16 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 
     @field_validator("listen")
     @classmethod

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from recorder.core.incident import Incident, IncidentStatus, IncidentView, Outcome, TimelineEntry
+from recorder.core.join import JOIN_LOOKUP_LIMIT, JoinLookup, direct_only
 from recorder.core.links import PAGED_KEY_PREFIX, sha256_hex
 from recorder.sampling.failures import SamplingFailure
 from recorder.store.codec import (
@@ -22,6 +23,8 @@ from recorder.store.codec import (
     DELIVERY_COLUMNS,
     FAILURE_COLUMNS,
     INCIDENT_COLUMNS,
+    LIST_AFTER_CURSOR,
+    LIST_ORDER,
     TIMELINE_COLUMNS,
     alert_values,
     build_alert,
@@ -53,6 +56,7 @@ from recorder.store.migrations import (
     split_sqlite_script,
 )
 from recorder.store.protocol import (
+    Choose,
     Decide,
     DecideExisting,
     IncidentPage,
@@ -144,9 +148,10 @@ _UPSERT_LEASE = (
     "ON CONFLICT (incident_id) DO UPDATE SET holder = excluded.holder, "
     "expires_at = excluded.expires_at"
 )
-_OPEN_LINKED = "link_key = ? AND status <> 'resolved' ORDER BY id DESC LIMIT 1"
+_LINKED = f"{_INCIDENT_SELECT} WHERE link_key = ? ORDER BY id DESC LIMIT {JOIN_LOOKUP_LIMIT}"
 _ADOPTABLE = (
-    "link_key = ? AND status <> 'resolved' AND correlation_key LIKE ? ORDER BY id DESC LIMIT 1"
+    f"{_INCIDENT_SELECT} WHERE link_key = ? AND correlation_key LIKE ? "
+    f"ORDER BY id DESC LIMIT {JOIN_LOOKUP_LIMIT}"
 )
 _INSERT_DELIVERY = (
     f"INSERT INTO pagerduty_deliveries ({', '.join(DELIVERY_COLUMNS)}) "
@@ -278,15 +283,22 @@ class SqliteStore:
             raise NotMigrated(current, expected)
 
     async def record(
-        self, correlation_key: str, decide: Decide, *, link_key: str | None = None
+        self,
+        correlation_key: str,
+        decide: Decide,
+        *,
+        link_key: str | None = None,
+        choose: Choose | None = None,
     ) -> Outcome:
-        """Load the newest incident of the key (else the PagerDuty-opened incident with
-        `link_key`), decide, persist; serialized by IMMEDIATE."""
+        """Look up the key's newest incident and the PagerDuty-opened ones with
+        `link_key`, choose, load, decide, persist; serialized by IMMEDIATE."""
 
         async def body(conn: aiosqlite.Connection) -> Outcome:
-            view = await _load_newest(conn, correlation_key)
-            if view is None and link_key is not None:
-                view = await _load_adoptable(conn, link_key)
+            lookup = JoinLookup(await _load_newest(conn, correlation_key))
+            if link_key is not None:
+                params = (link_key, f"{PAGED_KEY_PREFIX}%")
+                lookup = JoinLookup(lookup.direct, await _load_incidents(conn, _ADOPTABLE, params))
+            view = await _load_chosen(conn, lookup, choose)
             outcome = decide(view)
             await _write_outcome(conn, outcome)
             return outcome
@@ -300,14 +312,20 @@ class SqliteStore:
         pagerduty_id: str,
         link_key: str | None,
         decide: Decide,
+        choose: Choose | None = None,
     ) -> Outcome | None:
-        """Log the delivery (None when already logged), load the paged incident, decide,
-        persist; serialized by IMMEDIATE."""
+        """Log the delivery (None when already logged), look up the paged incident and
+        the ones with `link_key`, choose, load, decide, persist; serialized by IMMEDIATE."""
 
         async def body(conn: aiosqlite.Connection) -> Outcome | None:
             if not await _insert_delivery(conn, delivery, "stored"):
                 return None
-            view = await _load_paged(conn, pagerduty_id, link_key)
+            lookup = JoinLookup(await _load_one(conn, "pagerduty_id = ?", (pagerduty_id,)))
+            if link_key is not None:
+                lookup = JoinLookup(
+                    lookup.direct, await _load_incidents(conn, _LINKED, (link_key,))
+                )
+            view = await _load_chosen(conn, lookup, choose)
             outcome = decide(view)
             await _write_outcome(conn, outcome)
             incident = outcome.incident
@@ -372,7 +390,7 @@ class SqliteStore:
     async def list_incidents(
         self, *, status: IncidentStatus | None, open_only: bool, limit: int, cursor: str | None
     ) -> IncidentPage:
-        """Newest first by id; `next_cursor` is None on the last page. Raises InvalidCursor."""
+        """Newest start first; `next_cursor` is None on the last page. Raises InvalidCursor."""
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
         clauses: list[str] = []
@@ -383,10 +401,11 @@ class SqliteStore:
         if open_only:
             clauses.append("status <> 'resolved'")
         if cursor is not None:
-            clauses.append("id < ?")
-            params.append(decode_cursor(cursor))
+            started_at, last_id = decode_cursor(cursor)
+            clauses.append(LIST_AFTER_CURSOR.format("?", "?"))
+            params.extend((encode_micros(started_at), last_id))
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"{_INCIDENT_SELECT}{where} ORDER BY id DESC LIMIT ?"
+        sql = f"{_INCIDENT_SELECT}{where} ORDER BY {LIST_ORDER} LIMIT ?"
         params.append(limit + 1)
 
         async def body(conn: aiosqlite.Connection) -> list[Incident]:
@@ -396,7 +415,7 @@ class SqliteStore:
         incidents = await self._read(body)
         if len(incidents) > limit:
             incidents = incidents[:limit]
-            return IncidentPage(incidents, encode_cursor(incidents[-1].id))
+            return IncidentPage(incidents, encode_cursor(incidents[-1]))
         return IncidentPage(incidents, None)
 
     async def find_related(self, incident: Incident, *, limit: int) -> list[Incident]:
@@ -700,17 +719,23 @@ async def _load_one(
     return await _load_alerts(conn, build_incident(row, decode_micros))
 
 
-async def _load_adoptable(conn: aiosqlite.Connection, link_key: str) -> IncidentView | None:
-    return await _load_one(conn, _ADOPTABLE, (link_key, f"{PAGED_KEY_PREFIX}%"))
+async def _load_incidents(
+    conn: aiosqlite.Connection, sql: str, params: tuple[Any, ...]
+) -> tuple[Incident, ...]:
+    rows = await (await conn.execute(sql, params)).fetchall()
+    return tuple(build_incident(row, decode_micros) for row in rows)
 
 
-async def _load_paged(
-    conn: aiosqlite.Connection, pagerduty_id: str, link_key: str | None
+async def _load_chosen(
+    conn: aiosqlite.Connection, lookup: JoinLookup, choose: Choose | None
 ) -> IncidentView | None:
-    view = await _load_one(conn, "pagerduty_id = ?", (pagerduty_id,))
-    if view is None and link_key is not None:
-        view = await _load_one(conn, _OPEN_LINKED, (link_key,))
-    return view
+    """The chosen incident with its alerts (IMMEDIATE already excludes other writers)."""
+    chosen = (choose or direct_only)(lookup)
+    if chosen is None:
+        return None
+    if lookup.direct is not None and lookup.direct.incident.id == chosen.id:
+        return lookup.direct
+    return await _load_view(conn, chosen.id)
 
 
 async def _insert_delivery(

@@ -54,7 +54,7 @@ def test_example_values_match_the_documented_defaults() -> None:
     }
     assert example["pagerduty_resolve_policy"] in contract.PAGERDUTY_RESOLVE_POLICIES
     assert example["pagerduty_resolve_policy"] == "resolve"
-    assert example["body_limit"] == 1024 * 1024
+    assert example["body_limit"] == 16 * 1024 * 1024
 
 
 def uncommented_signals() -> str:

@@ -24,7 +24,7 @@ def test_defaults_match_the_contract() -> None:
     assert s.prometheus_url is None
     assert s.correlate_by == ("group_key",)
     assert s.reopen_window == timedelta(minutes=10)
-    assert s.body_limit == 1024 * 1024
+    assert s.body_limit == 16 * 1024 * 1024
 
 
 def test_flag_beats_env_beats_file(tmp_path: Path) -> None:
