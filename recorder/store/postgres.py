@@ -16,14 +16,19 @@ import asyncpg
 from recorder.core.incident import Incident, IncidentStatus, IncidentView, Outcome, TimelineEntry
 from recorder.core.join import JOIN_LOOKUP_LIMIT, JoinLookup, direct_only
 from recorder.core.links import PAGED_KEY_PREFIX, incident_link_key
+from recorder.sampling.failures import SamplingFailure
 from recorder.store.codec import (
     ALERT_COLUMNS,
     DELIVERY_COLUMNS,
+    FAILURE_COLUMNS,
     INCIDENT_COLUMNS,
+    LIST_AFTER_CURSOR,
+    LIST_ORDER,
     TIMELINE_COLUMNS,
     alert_values,
     build_alert,
     build_delivery,
+    build_failure,
     build_incident,
     build_timeline_entry,
     decode_cursor,
@@ -31,8 +36,10 @@ from recorder.store.codec import (
     delivery_values,
     encode_cursor,
     encode_utc,
+    failure_values,
     incident_values,
     load_mapping,
+    merge_failures,
     timeline_values,
 )
 from recorder.store.errors import (
@@ -265,6 +272,23 @@ _MARK_BACKFILLED = (
 _UPSERT_UNSAMPLED = (
     "INSERT INTO unsampled_signals (incident_id, signal, reason) VALUES ($1, $2, $3)"
     " ON CONFLICT (incident_id, signal) DO UPDATE SET reason = EXCLUDED.reason"
+)
+_UPSERT_FAILURES = (
+    f"INSERT INTO sampling_failures (incident_id, {', '.join(FAILURE_COLUMNS)})"
+    " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[],"
+    " $6::timestamptz[], $7::timestamptz[], $8::bigint[])"
+    " ON CONFLICT (incident_id, signal, cause) DO UPDATE SET"
+    " count = sampling_failures.count + EXCLUDED.count,"
+    " first_at = LEAST(sampling_failures.first_at, EXCLUDED.first_at),"
+    " last_at = GREATEST(sampling_failures.last_at, EXCLUDED.last_at),"
+    " error = CASE WHEN EXCLUDED.last_at >= sampling_failures.last_at"
+    " THEN EXCLUDED.error ELSE sampling_failures.error END,"
+    " source = CASE WHEN EXCLUDED.last_at >= sampling_failures.last_at"
+    " THEN EXCLUDED.source ELSE sampling_failures.source END"
+)
+_SELECT_FAILURES = (
+    f"SELECT {', '.join(FAILURE_COLUMNS)} FROM sampling_failures WHERE incident_id = $1"
+    " ORDER BY signal, cause"
 )
 _MIGRATION_LOCK = "hashtextextended('incident-recorder migrate ' || current_schema(), 0)"
 _CREATE_SCHEMA_MIGRATIONS = (
@@ -588,7 +612,7 @@ class PostgresStore:
     async def list_incidents(
         self, *, status: IncidentStatus | None, open_only: bool, limit: int, cursor: str | None
     ) -> IncidentPage:
-        """Newest first by id; `next_cursor` is None on the last page. Raises InvalidCursor."""
+        """Newest start first; `next_cursor` is None on the last page. Raises InvalidCursor."""
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
         clauses: list[str] = []
@@ -599,11 +623,11 @@ class PostgresStore:
         if open_only:
             clauses.append("status <> 'resolved'")
         if cursor is not None:
-            params.append(decode_cursor(cursor))
-            clauses.append(f"id < ${len(params)}")
+            params.extend(decode_cursor(cursor))
+            clauses.append(LIST_AFTER_CURSOR.format(f"${len(params) - 1}", f"${len(params)}"))
         params.append(limit + 1)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"SELECT {_COLUMNS} FROM incidents{where} ORDER BY id DESC LIMIT ${len(params)}"
+        sql = f"SELECT {_COLUMNS} FROM incidents{where} ORDER BY {LIST_ORDER} LIMIT ${len(params)}"
 
         async def work(conn: Connection) -> list[Incident]:
             return [build_incident(row, decode_utc) for row in await conn.fetch(sql, *params)]
@@ -611,7 +635,7 @@ class PostgresStore:
         incidents = await self._run(work, begin=None)
         if len(incidents) > limit:
             incidents = incidents[:limit]
-            return IncidentPage(incidents, encode_cursor(incidents[-1].id))
+            return IncidentPage(incidents, encode_cursor(incidents[-1]))
         return IncidentPage(incidents, None)
 
     async def find_related(self, incident: Incident, *, limit: int) -> list[Incident]:
@@ -748,6 +772,31 @@ class PostgresStore:
                 incident_id,
             )
             return {row["signal"]: row["reason"] for row in rows}
+
+        return await self._run(work, begin=None)
+
+    async def save_sampling_failures(
+        self, incident_id: str, failures: Sequence[SamplingFailure]
+    ) -> None:
+        """Add the failures up per (signal, cause) in one statement. Raises IncidentNotFound."""
+        rows = [failure_values(f, encode_utc) for f in merge_failures(failures)]
+        if not rows:
+            return
+
+        async def work(conn: Connection) -> None:
+            try:
+                await conn.execute(_UPSERT_FAILURES, incident_id, *_columns(rows, 7))
+            except asyncpg.ForeignKeyViolationError:
+                raise IncidentNotFound(incident_id) from None
+
+        await self._run(work, begin=None)
+
+    async def load_sampling_failures(self, incident_id: str) -> list[SamplingFailure]:
+        """The incident's sampling failures by signal, then cause."""
+
+        async def work(conn: Connection) -> list[SamplingFailure]:
+            rows = await conn.fetch(_SELECT_FAILURES, incident_id)
+            return [build_failure(row, decode_utc) for row in rows]
 
         return await self._run(work, begin=None)
 
