@@ -11,23 +11,25 @@ LegacyGrafanaPayload.
 
 from __future__ import annotations
 
-import json
 import math
-from typing import Annotated, NotRequired
+from typing import Annotated, Any, Literal, NotRequired
 from urllib.parse import urljoin, urlsplit
 
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, with_config
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
-from alert_adapters.alertmanager import _GO_ZERO_TIME, _TIME_PROBLEM, _parse_time
-from alert_adapters.errors import (
-    PayloadInvalid,
-    PayloadNotJSON,
-    UnsupportedVersion,
-    describe_validation_error,
-    json_error,
+from alert_adapters.alert_body import (
+    GO_ZERO_TIME,
+    MAPS,
+    TEXTS,
+    check_map_sizes,
+    check_strings,
+    read_instant,
 )
+from alert_adapters.errors import PayloadNotJSON, ProblemList, UnsupportedVersion
 from alert_adapters.fingerprint import label_fingerprint
+from alert_adapters.json_document import decode_document
+from alert_adapters.limits import LABEL_NAME_MAX_BYTES, TEXT_MAX_BYTES, text_problem
 from recorder.core.events import AlertEvent, AlertNotification, AlertStatus
 
 SOURCE = "Grafana"
@@ -50,7 +52,7 @@ _CONFIG = ConfigDict(strict=True, extra="ignore")
 
 @with_config(_CONFIG)
 class _Alert(TypedDict):
-    status: AlertStatus
+    status: Literal["firing", "resolved"]
     labels: dict[str, str] | None
     annotations: NotRequired[dict[str, str] | None]
     startsAt: str
@@ -71,16 +73,26 @@ class _Message(TypedDict):
     # latter two are templated text): per-alert status is the truth, as for Alertmanager.
     version: str
     groupKey: str
-    alerts: list[_Alert]
+    # Each alert is validated as _Alert on its own, so validation stops at the error cap.
+    alerts: list[Any]
     receiver: NotRequired[str]
     groupLabels: NotRequired[dict[str, str] | None]
     commonLabels: NotRequired[dict[str, str] | None]
     commonAnnotations: NotRequired[dict[str, str] | None]
     externalURL: NotRequired[str]
-    truncatedAlerts: NotRequired[Annotated[int, Field(ge=0)] | None]
+    truncatedAlerts: NotRequired[Annotated[int, Field(ge=0, le=2**31 - 1)] | None]
 
 
 _MESSAGE = TypeAdapter(_Message)
+_ALERT = TypeAdapter(_Alert)
+_TEXTS = {
+    **TEXTS,
+    "valueString": TEXT_MAX_BYTES,
+    **{field: TEXT_MAX_BYTES for _, field in _LINK_FIELDS},
+}
+# `values` maps query refs to numbers: its size and names are checked like labels'.
+_MAPS = {**MAPS, "values": (LABEL_NAME_MAX_BYTES, 0)}
+_STRING_MAPS = MAPS
 
 
 class LegacyGrafanaPayload(UnsupportedVersion):
@@ -103,65 +115,98 @@ def parse_grafana(body: bytes) -> AlertNotification:
     its labels. `values` (or, from Grafana 8, `valueString`) become the alert's
     value text; relative URLs are resolved against `externalURL`, and the dashboard,
     panel, image and silence URLs become the alert's links. Null maps count as empty.
+    Strings must fit the limits in alert_adapters.limits; validation stops after
+    MAX_REPORTED_ERRORS problems.
 
     Raises:
-        PayloadNotJSON: the body is empty or not JSON.
+        PayloadNotJSON: the body is empty, not UTF-8 or not JSON (see decode_document).
         LegacyGrafanaPayload: a legacy (Grafana 7 and earlier) alerting body.
         UnsupportedVersion: `version` is a string other than "1".
-        PayloadInvalid: JSON that breaks the version 1 schema.
+        PayloadInvalid: JSON that breaks the version 1 schema, or that storage cannot
+            hold (as for Alertmanager).
     """
-    try:
-        message = _MESSAGE.validate_json(body)
-    except ValidationError as exc:
-        raise _classify(body, exc) from None
-    if message["version"] != SUPPORTED_VERSION:
-        raise UnsupportedVersion(SOURCE, message["version"], SUPPORTED_VERSION)
+    return read_grafana(decode_document(body, SOURCE))
 
-    external_url = message.get("externalURL", "")
+
+def read_grafana(document: Any) -> AlertNotification:
+    """parse_grafana for a body already decoded by decode_document."""
+    if is_legacy_grafana(document):
+        raise LegacyGrafanaPayload()
+    if isinstance(document, dict):
+        version = document.get("version")
+        if isinstance(version, str) and version != SUPPORTED_VERSION:
+            raise UnsupportedVersion(SOURCE, version, SUPPORTED_VERSION)
+    problems = ProblemList()
+    if not isinstance(document, dict):
+        problems.add("", "Input should be an object")
+    elif check_map_sizes(document, "", problems, _MAPS):
+        try:
+            _MESSAGE.validate_python(document)
+        except ValidationError as exc:
+            problems.add_validation_error(exc)
+        else:
+            check_strings(document, "", problems, _TEXTS, _STRING_MAPS)
+    problems.raise_if_any(SOURCE)
+
+    external_url = document.get("externalURL", "")
     alerts: list[AlertEvent] = []
-    problems: list[str] = []
-    for index, alert in enumerate(message["alerts"]):
-        starts_at = _parse_time(alert["startsAt"])
-        ends_raw = alert.get("endsAt", _GO_ZERO_TIME)
-        ends_at = None if ends_raw == _GO_ZERO_TIME else _parse_time(ends_raw)
-        if starts_at is None:
-            problems.append(f"alerts.{index}.startsAt: {_TIME_PROBLEM}")
-        if ends_at is None and ends_raw != _GO_ZERO_TIME:
-            problems.append(f"alerts.{index}.endsAt: {_TIME_PROBLEM}")
-        if starts_at is None or problems:
-            continue
-        labels = alert["labels"] or {}
-        alerts.append(
-            AlertEvent(
-                fingerprint=alert.get("fingerprint") or label_fingerprint(labels),
-                status=alert["status"],
-                starts_at=starts_at,
-                ends_at=ends_at,
-                labels=labels,
-                annotations=alert.get("annotations") or {},
-                generator_url=_absolute(alert.get("generatorURL", ""), external_url) or "",
-                value_text=format_values(alert.get("values") or {})
-                or alert.get("valueString", "").strip(),
-                links={
-                    kind: url
-                    for kind, field in _LINK_FIELDS
-                    if (url := _absolute(str(alert.get(field, "")), external_url))
-                    and _is_web_url(url)
-                },
-            )
-        )
-    if problems:
-        raise PayloadInvalid(SOURCE, problems)
+    for index, alert in enumerate(document["alerts"]):
+        if problems.full:
+            break
+        event = _alert_event(alert, f"alerts.{index}", external_url, problems)
+        if event is not None:
+            alerts.append(event)
+    problems.raise_if_any(SOURCE)
     return AlertNotification(
         source=SOURCE,
-        receiver=message.get("receiver", ""),
-        group_key=message["groupKey"],
+        receiver=document.get("receiver", ""),
+        group_key=document["groupKey"],
         alerts=tuple(alerts),
-        group_labels=message.get("groupLabels") or {},
-        common_labels=message.get("commonLabels") or {},
-        common_annotations=message.get("commonAnnotations") or {},
+        group_labels=document.get("groupLabels") or {},
+        common_labels=document.get("commonLabels") or {},
+        common_annotations=document.get("commonAnnotations") or {},
         external_url=external_url,
-        truncated_alerts=message.get("truncatedAlerts") or 0,
+        truncated_alerts=document.get("truncatedAlerts") or 0,
+    )
+
+
+def _alert_event(
+    alert: Any, at: str, external_url: str, problems: ProblemList
+) -> AlertEvent | None:
+    """One validated alert, or None after adding its problems to `problems`."""
+    if isinstance(alert, dict) and not check_map_sizes(alert, at, problems, _MAPS):
+        return None
+    try:
+        _ALERT.validate_python(alert)
+    except ValidationError as exc:
+        problems.add_validation_error(exc, at)
+        return None
+    # Strictly valid: the decoded values have the declared types (see alertmanager.py).
+    before = len(problems.lines)
+    check_strings(alert, at, problems, _TEXTS, _STRING_MAPS)
+    for ref in alert.get("values") or {}:
+        problem = text_problem(ref, LABEL_NAME_MAX_BYTES)
+        if problem is not None:
+            problems.add(f"{at}.values", f"a query ref {problem}")
+    starts_at = read_instant(alert["startsAt"], f"{at}.startsAt", problems, start=True)
+    ends_at = read_instant(alert.get("endsAt", GO_ZERO_TIME), f"{at}.endsAt", problems, start=False)
+    if starts_at is None or len(problems.lines) > before:
+        return None
+    labels = alert["labels"] or {}
+    return AlertEvent(
+        fingerprint=alert.get("fingerprint") or label_fingerprint(labels),
+        status=AlertStatus(alert["status"]),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        labels=labels,
+        annotations=alert.get("annotations") or {},
+        generator_url=_absolute(alert.get("generatorURL", ""), external_url) or "",
+        value_text=format_values(alert.get("values") or {}) or alert.get("valueString", "").strip(),
+        links={
+            kind: url
+            for kind, field in _LINK_FIELDS
+            if (url := _absolute(str(alert.get(field, "")), external_url)) and _is_web_url(url)
+        },
     )
 
 
@@ -170,13 +215,18 @@ def format_values(values: dict[str, float]) -> str:
     return ", ".join(f"{ref}={_number(values[ref])}" for ref in sorted(values))
 
 
-def is_legacy_grafana(body: bytes) -> bool:
+def is_legacy_grafana(body: bytes | Any) -> bool:
     """True for a legacy Grafana (7 and earlier) alerting body: no `alerts`, no
-    `version`, and at least one of the fields only it sent (`evalMatches`, `ruleId`...)."""
-    try:
-        document = json.loads(body)
-    except ValueError:
-        return False
+    `version`, and at least one of the fields only it sent (`evalMatches`, `ruleId`...).
+
+    Takes the raw body or the value decode_document made of it."""
+    if isinstance(body, bytes):
+        try:
+            document = decode_document(body, SOURCE)
+        except PayloadNotJSON:
+            return False
+    else:
+        document = body
     return (
         isinstance(document, dict)
         and "alerts" not in document
@@ -200,21 +250,3 @@ def _absolute(url: str, base: str) -> str:
 
 def _is_web_url(url: str) -> bool:
     return urlsplit(url).scheme.lower() in {"http", "https"}
-
-
-def _classify(body: bytes, exc: ValidationError) -> Exception:
-    """Turn a validation failure into the adapter error the caller should see."""
-    syntax = json_error(exc)
-    if syntax is not None:
-        return PayloadNotJSON(SOURCE, "empty body" if not body.strip() else syntax)
-    if is_legacy_grafana(body):
-        return LegacyGrafanaPayload()
-    try:
-        document = json.loads(body)
-    except ValueError:
-        document = None
-    if isinstance(document, dict):
-        version = document.get("version")
-        if isinstance(version, str) and version != SUPPORTED_VERSION:
-            return UnsupportedVersion(SOURCE, version, SUPPORTED_VERSION)
-    return PayloadInvalid(SOURCE, describe_validation_error(exc))

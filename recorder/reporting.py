@@ -102,6 +102,8 @@ async def load_report_input(
     """Everything the pure report needs: incident, timeline, related and samples
     (pass `samples` when the caller already loaded them)."""
     view = await store.load(incident_id)
+    # A resolved incident's figures follow the settings it resolved under.
+    settings = settings.with_figure_snapshot(view.incident.figure_settings)
     timeline = full_timeline(await store.load_timeline(incident_id), view.alerts.values())
     related = await store.find_related(view.incident, limit=RELATED_LIMIT)
     if samples is None:
@@ -194,6 +196,7 @@ async def _render(
         store, settings, incident_id, now, samples=samples, base_url=base_url
     )
     report = build_report(data)
+    settings = settings.with_figure_snapshot(data.view.incident.figure_settings)
     if fmt == "json":
         return json.dumps(report_to_json(report), separators=(",", ":")), FORMATS[fmt]
     if fmt == "html":

@@ -84,7 +84,7 @@ def build_report(data: ReportInput) -> Report:
         services_affected=services,
         alert_names=alert_names,
         alert_summaries=_distinct(
-            alert.annotations.get("summary", "") for alert in _alerts_in_order(data)
+            alert.firing_text.annotations.get("summary", "") for alert in _alerts_in_order(data)
         ),
         detected_by_alert=_opened_by_alert(incident),
         acknowledged_by=incident.acknowledged_by,

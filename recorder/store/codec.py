@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from recorder.core.events import AlertStatus
 from recorder.core.incident import (
     AlertState,
+    AlertText,
     Incident,
     IncidentStatus,
     PagerDutyLink,
@@ -24,8 +25,9 @@ from recorder.store.protocol import PageDelivery
 
 EncodeTime = Callable[[datetime], Any]
 DecodeTime = Callable[[Any], datetime]
-EncodeMapping = Callable[[Mapping[str, str]], Any]
-DecodeMapping = Callable[[Any], dict[str, str]]
+# JSON data (dicts, lists, strings; None for NULL) to what a driver stores, and back.
+EncodeJSON = Callable[[Any], Any]
+DecodeJSON = Callable[[Any], Any]
 
 INCIDENT_COLUMNS: tuple[str, ...] = (
     "id",
@@ -52,6 +54,7 @@ INCIDENT_COLUMNS: tuple[str, ...] = (
     "pagerduty_status_at",
     # Derived on write (recorder.core.links.incident_link_key), read only by queries.
     "link_key",
+    "figure_settings",
 )
 
 ALERT_COLUMNS: tuple[str, ...] = (
@@ -64,6 +67,8 @@ ALERT_COLUMNS: tuple[str, ...] = (
     "generator_url",
     "received_at",
     "updated_at",
+    "firing_text",
+    "resolved_text",
     "value_text",
     "links",
 )
@@ -108,6 +113,65 @@ def load_mapping(text: str) -> dict[str, str]:
     return dict(sorted(loaded.items()))
 
 
+def canonical_json(stored: str | None) -> str | None:
+    """JSON text with sorted keys and no spaces: jsonb re-spaces and reorders what it
+    keeps, so both backends hand back the same text."""
+    if stored is None:
+        return None
+    return json.dumps(json.loads(stored), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def json_text(data: Any) -> str | None:
+    """JSON text of decoded JSON data (dicts, other Mappings, lists, strings, numbers),
+    keys sorted so equal data store equal text; None stays NULL."""
+    if data is None:
+        return None
+    return json.dumps(
+        data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=json_default
+    )
+
+
+def json_data(stored: str | None) -> Any:
+    """The data `json_text` stored (None for NULL)."""
+    return None if stored is None else json.loads(stored)
+
+
+def json_default(value: object) -> dict[str, Any]:
+    """json.dumps' `default`: it takes dicts; other Mappings (frozen views) are copied."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def alert_text_data(text: AlertText | None) -> dict[str, Any] | None:
+    """What an alert said at one moment as JSON data: {"annotations": {...}, "value":
+    "..."} ("value" only when there is one); None stays None (NULL)."""
+    if text is None:
+        return None
+    data: dict[str, Any] = {"annotations": text.annotations}
+    if text.value:
+        data["value"] = text.value
+    return data
+
+
+def build_alert_text(data: Mapping[str, Any] | None) -> AlertText | None:
+    """The AlertText in data `alert_text_data` made (None for NULL: not recorded)."""
+    if data is None:
+        return None
+    annotations: dict[str, str] = data["annotations"]
+    return AlertText(dict(sorted(annotations.items())), data.get("value", ""))
+
+
+def dump_alert_text(text: AlertText | None) -> str | None:
+    """JSON text of what an alert said at one moment (see alert_text_data)."""
+    return json_text(alert_text_data(text))
+
+
+def load_alert_text(stored: str | None) -> AlertText | None:
+    """The text `dump_alert_text` stored (None for NULL: not recorded)."""
+    return build_alert_text(json_data(stored))
+
+
 def incident_values(incident: Incident, encode_time: EncodeTime) -> tuple[Any, ...]:
     """The incident's column values in `INCIDENT_COLUMNS` order."""
 
@@ -139,6 +203,7 @@ def incident_values(incident: Incident, encode_time: EncodeTime) -> tuple[Any, .
         None if link is None else link.incident_key,
         None if link is None else maybe(link.status_at),
         incident_link_key(incident),
+        incident.figure_settings,
     )
 
 
@@ -176,6 +241,7 @@ def build_incident(row: Row, decode_time: DecodeTime) -> Incident:
         severity_source=row["severity_source"],
         human=load_mapping(row["human"]),
         pagerduty=link,
+        figure_settings=canonical_json(row["figure_settings"]),
     )
 
 
@@ -206,14 +272,15 @@ def build_delivery(row: Row, decode_time: DecodeTime) -> PageDelivery:
 
 
 def alert_values(
-    alert: AlertState, encode_time: EncodeTime, encode_mapping: EncodeMapping | None = dump_mapping
+    alert: AlertState, encode_time: EncodeTime, encode_json: EncodeJSON | None = json_text
 ) -> tuple[Any, ...]:
     """The alert's column values in `ALERT_COLUMNS` order.
 
-    Maps go through `encode_mapping`: JSON text by default. None leaves them as they are:
-    PostgreSQL's bulk path encodes a whole batch as one JSON document (no call per map).
+    JSON columns (maps, what the alert said) go through `encode_json`: JSON text by
+    default. None leaves them as data: PostgreSQL's bulk path encodes a whole batch as
+    one JSON document, with no call per value.
     """
-    encode = _same if encode_mapping is None else encode_mapping
+    encode = _same if encode_json is None else encode_json
     return (
         alert.fingerprint,
         encode_time(alert.starts_at),
@@ -224,41 +291,46 @@ def alert_values(
         alert.generator_url,
         encode_time(alert.received_at),
         encode_time(alert.updated_at),
+        encode(alert_text_data(alert.at_firing)),
+        encode(alert_text_data(alert.at_resolution)),
         alert.value_text,
         encode(alert.links),
     )
 
 
-def _same(value: Mapping[str, str]) -> Mapping[str, str]:
+def _same(value: Any) -> Any:
     return value
 
 
 def build_alert(
-    row: Row, decode_time: DecodeTime, decode_mapping: DecodeMapping = load_mapping
+    row: Row, decode_time: DecodeTime, decode_json: DecodeJSON | None = json_data
 ) -> AlertState:
     """The alert state stored in `row` (columns named as in `ALERT_COLUMNS`).
 
-    Maps go through `decode_mapping`: from JSON text by default; PostgreSQL's bulk path
-    hands them over already decoded (see `sorted_mapping`).
+    JSON columns go through `decode_json`: from JSON text by default. None takes them as
+    already decoded (PostgreSQL's bulk path). Maps come back with sorted keys: jsonb
+    reorders keys, so both backends iterate them in the same order.
     """
+    decode = _same if decode_json is None else decode_json
     ends_at = row["ends_at"]
     return AlertState(
         fingerprint=row["fingerprint"],
         starts_at=decode_time(row["starts_at"]),
         status=_STATUSES[row["status"]],
         ends_at=None if ends_at is None else decode_time(ends_at),
-        labels=decode_mapping(row["labels"]),
-        annotations=decode_mapping(row["annotations"]),
+        labels=_sorted(decode(row["labels"])),
+        annotations=_sorted(decode(row["annotations"])),
         generator_url=row["generator_url"],
         received_at=decode_time(row["received_at"]),
         updated_at=decode_time(row["updated_at"]),
+        at_firing=build_alert_text(decode(row["firing_text"])),
+        at_resolution=build_alert_text(decode(row["resolved_text"])),
         value_text=row["value_text"],
-        links=decode_mapping(row["links"]),
+        links=_sorted(decode(row["links"])),
     )
 
 
-def sorted_mapping(value: Mapping[str, str]) -> dict[str, str]:
-    """A decoded JSON string map with its keys sorted (the order `load_mapping` gives)."""
+def _sorted(value: Mapping[str, str]) -> dict[str, str]:
     return dict(sorted(value.items()))
 
 

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from recorder.core.incident import Incident, IncidentStatus, IncidentView, Outcome, TimelineEntry
-from recorder.core.links import PAGED_KEY_PREFIX
+from recorder.core.join import JOIN_LOOKUP_LIMIT, JoinLookup, direct_only
+from recorder.core.links import PAGED_KEY_PREFIX, incident_link_key
 from recorder.store.codec import (
     ALERT_COLUMNS,
     DELIVERY_COLUMNS,
@@ -33,13 +34,14 @@ from recorder.store.codec import (
     encode_cursor,
     encode_utc,
     incident_values,
+    json_default,
     load_mapping,
-    sorted_mapping,
     timeline_values,
 )
 from recorder.store.errors import IncidentNotFound, NotMigrated, StorageUnavailable, StoreError
 from recorder.store.migrations import latest_version, migrated_through, pending_migrations
 from recorder.store.protocol import (
+    Choose,
     Decide,
     DecideExisting,
     IncidentPage,
@@ -106,21 +108,18 @@ _LOAD_NEWEST = _view_query("correlation_key = $1 ORDER BY id DESC LIMIT 1")
 _LOAD_BY_ID = _view_query("id = $1")
 _LOAD_BY_ID_FOR_UPDATE = _view_query("id = $1", lock=True)
 _SELECT_KEY = "SELECT correlation_key FROM incidents WHERE id = $1"
-_OPEN_LINKED = "link_key = $1 AND status <> 'resolved'"
 _LOAD_BY_PD = _view_query("pagerduty_id = $1")
-_LOAD_OPEN_LINKED = _view_query(f"{_OPEN_LINKED} ORDER BY id DESC LIMIT 1")
-_LOAD_ADOPTABLE = _view_query(f"{_OPEN_LINKED} AND correlation_key = $2")
-_TARGET_BY_PD = "SELECT id, correlation_key, link_key FROM incidents WHERE pagerduty_id = $1"
-_TARGET_BY_LINK = (
-    f"SELECT id, correlation_key, link_key FROM incidents WHERE {_OPEN_LINKED} "
-    "ORDER BY id DESC LIMIT 1"
+_SELECT_LINKED = (
+    f"SELECT {_COLUMNS} FROM incidents WHERE link_key = $1 ORDER BY id DESC "
+    f"LIMIT {JOIN_LOOKUP_LIMIT}"
 )
-# The key's newest incident, or (when there is none) the key of the PagerDuty-opened
-# incident an Alertmanager group would adopt: one round trip for a new group, not two.
-_LOAD_NEWEST_OR_ADOPTABLE_KEY = (
-    "SELECT v.*, CASE WHEN v.id IS NULL THEN ("
-    "SELECT correlation_key FROM incidents WHERE link_key = $2 AND status <> 'resolved' "
-    "AND correlation_key LIKE $3 ORDER BY id DESC LIMIT 1) END AS adoptable_key "
+_SELECT_BY_IDS = f"SELECT {_COLUMNS} FROM incidents WHERE id = ANY($1::text[]) ORDER BY id DESC"
+# The key's newest incident and the ids of the PagerDuty-opened incidents with the link
+# key that no alert group adopted yet: one round trip for every notification; those
+# incidents are loaded in a second one only when there are any (PagerDuty came first).
+_LOAD_NEWEST_AND_ADOPTABLE_IDS = (
+    "SELECT v.*, ARRAY(SELECT id FROM incidents WHERE link_key = $2 "
+    f"AND correlation_key LIKE $3 ORDER BY id DESC LIMIT {JOIN_LOOKUP_LIMIT}) AS adoptable_ids "
     f"FROM (SELECT 1) AS one LEFT JOIN LATERAL ({_LOAD_NEWEST}) AS v ON true"
 )
 _PAGED_PATTERN = PAGED_KEY_PREFIX + "%"
@@ -149,7 +148,10 @@ _TIME_COLUMNS = frozenset(
     | {"pagerduty_status_at"}
     | {"starts_at", "ends_at", "received_at", "at"}
 )
-_JSON_COLUMNS = frozenset({"labels", "annotations", "human", "links"})
+_JSON_COLUMNS = frozenset(
+    {"labels", "annotations", "human", "links"}
+    | {"figure_settings", "firing_text", "resolved_text"}
+)
 
 
 def _sql_type(column: str) -> str:
@@ -406,26 +408,41 @@ class PostgresStore:
             raise NotMigrated(current, expected)
 
     async def record(
-        self, correlation_key: str, decide: Decide, *, link_key: str | None = None
+        self,
+        correlation_key: str,
+        decide: Decide,
+        *,
+        link_key: str | None = None,
+        choose: Choose | None = None,
     ) -> Outcome:
-        """Lock the link key then the correlation key, load the key's newest incident
-        (else the PagerDuty-opened incident with `link_key`), decide, persist, commit.
+        """Lock the link key then the correlation key, look up the key's newest incident
+        and the PagerDuty-opened ones with `link_key`, choose, load, decide, persist.
 
-        Round trips: BEGIN with the key locks, load, one write statement if anything
-        changed, COMMIT. A duplicate notification costs three and writes nothing.
+        Round trips: BEGIN with the key locks, the lookup, one write statement if
+        anything changed, COMMIT. A duplicate notification costs three and writes
+        nothing. Joining an incident PagerDuty opened costs two more (its lookup, and its
+        key's lock with the reload).
         """
 
         async def work(conn: Connection) -> Outcome:
             row: asyncpg.Record | None = await conn.fetchrow(
-                _LOAD_NEWEST_OR_ADOPTABLE_KEY, correlation_key, link_key, _PAGED_PATTERN
+                _LOAD_NEWEST_AND_ADOPTABLE_IDS, correlation_key, link_key, _PAGED_PATTERN
             )
             assert row is not None  # the outer SELECT always yields one row
-            if row["id"] is None:
-                adoptable = row["adoptable_key"]
-                row = (
-                    None if adoptable is None else await _load_adoptable(conn, link_key, adoptable)
-                )
-            outcome = decide(None if row is None else _build_view(row))
+            direct = None if row["id"] is None else _build_view(row)
+            linked: tuple[Incident, ...] = ()
+            if row["adoptable_ids"]:
+                rows = await conn.fetch(_SELECT_BY_IDS, list(row["adoptable_ids"]))
+                linked = tuple(build_incident(r, decode_utc) for r in rows)
+            lookup = JoinLookup(direct, linked)
+            chosen = (choose or direct_only)(lookup)
+            if chosen is None:
+                view = None
+            elif direct is not None and direct.incident.id == chosen.id:
+                view = direct
+            else:
+                view = await _load_locked(conn, chosen)
+            outcome = decide(view)
             await _write_outcome(conn, outcome, self._command_timeout)
             return outcome
 
@@ -439,22 +456,28 @@ class PostgresStore:
         pagerduty_id: str,
         link_key: str | None,
         decide: Decide,
+        choose: Choose | None = None,
     ) -> Outcome | None:
-        """Log the delivery (None when already logged), lock and load the paged
-        incident, decide, persist, commit.
+        """Log the delivery (None when already logged), look up and choose the target,
+        lock and load it, decide, persist, commit.
 
         The locks are every link key involved, the PagerDuty id, then the target
         incident's correlation key (so API updates and alert notifications of that
-        incident wait). The target is read before the locks are taken; if it changed by
-        the time they are held, the transaction is rolled back and tried again.
+        incident wait). The target is chosen before the locks are taken; if the choice
+        differs once they are held, the transaction is rolled back and tried again.
         """
+        pick = choose or direct_only
 
-        async def read_target(conn: Connection) -> _Target | None:
-            row = await _fetch_paged(conn, _TARGET_BY_PD, _TARGET_BY_LINK, pagerduty_id, link_key)
-            return _target(row)
+        async def read_lookup(conn: Connection) -> JoinLookup:
+            row = await conn.fetchrow(_LOAD_BY_PD, pagerduty_id)
+            linked: tuple[Incident, ...] = ()
+            if link_key is not None:
+                rows = await conn.fetch(_SELECT_LINKED, link_key)
+                linked = tuple(build_incident(r, decode_utc) for r in rows)
+            return JoinLookup(None if row is None else _build_view(row), linked)
 
         for _attempt in range(_TARGET_ATTEMPTS):
-            target = await self._run(read_target, begin=None)
+            target = _target(pick(await self._run(read_lookup, begin=None)))
             links = sorted({key for key in (link_key, target and target[2]) if key})
             locks = [_link_lock_key(key) for key in links]
             locks.append(_PAGERDUTY_LOCK_PREFIX + pagerduty_id)
@@ -465,12 +488,19 @@ class PostgresStore:
                 values = delivery_values(replace(delivery, outcome="stored"), encode_utc)
                 if await conn.fetchval(_INSERT_DELIVERY, *values) is None:
                     return None
-                row = await _fetch_paged(
-                    conn, _LOAD_BY_PD, _LOAD_OPEN_LINKED, pagerduty_id, link_key
-                )
-                if _target(row) != expected:
+                lookup = await read_lookup(conn)
+                chosen = pick(lookup)
+                if _target(chosen) != expected:
                     raise _TargetMoved
-                outcome = decide(None if row is None else _build_view(row))
+                view = None
+                if chosen is not None:
+                    direct = lookup.direct
+                    view = (
+                        direct
+                        if direct is not None and direct.incident.id == chosen.id
+                        else await _load_view(conn, chosen.id)
+                    )
+                outcome = decide(view)
                 await _write_outcome(conn, outcome, self._command_timeout)
                 incident = outcome.incident
                 await conn.execute(
@@ -833,33 +863,31 @@ class _TargetMoved(Exception):
 _Target: TypeAlias = tuple[str, str, "str | None"]
 
 
-def _target(row: asyncpg.Record | None) -> _Target | None:
-    if row is None:
+def _target(incident: Incident | None) -> _Target | None:
+    if incident is None:
         return None
-    return (row["id"], row["correlation_key"], row["link_key"])
+    return (incident.id, incident.correlation_key, incident_link_key(incident))
 
 
-async def _fetch_paged(
-    conn: Connection, by_id: str, by_link: str, pagerduty_id: str, link_key: str | None
-) -> asyncpg.Record | None:
-    """The incident linked to the PagerDuty id, else the newest open one with the link key."""
-    row: asyncpg.Record | None = await conn.fetchrow(by_id, pagerduty_id)
-    if row is None and link_key is not None:
-        row = await conn.fetchrow(by_link, link_key)
-    return row
+async def _load_view(conn: Connection, incident_id: str) -> IncidentView:
+    row = await conn.fetchrow(_LOAD_BY_ID, incident_id)
+    if row is None:
+        raise IncidentNotFound(incident_id)
+    return _build_view(row)
 
 
-async def _load_adoptable(
-    conn: Connection, link_key: str | None, key: str
-) -> asyncpg.Record | None:
-    """The newest open incident PagerDuty opened with this link key (whose correlation
-    key is `key`), with that key locked.
+async def _load_locked(conn: Connection, chosen: Incident) -> IncidentView:
+    """The chosen incident PagerDuty opened, reloaded with its correlation key locked.
 
     Its correlation key changes only under the link key's lock, which the caller holds,
-    so after taking that key's lock (as update() does) the reload finds the same one.
+    so after taking that key's lock (as update() does) the reload finds it unchanged,
+    and no API update of it can run until this transaction ends.
     """
-    await conn.execute(f"SELECT pg_advisory_xact_lock({lock_id(key):d})")
-    return await conn.fetchrow(_LOAD_ADOPTABLE, link_key, key)
+    await conn.execute(f"SELECT pg_advisory_xact_lock({lock_id(chosen.correlation_key):d})")
+    row = await conn.fetchrow(_LOAD_BY_ID_FOR_UPDATE, chosen.id)
+    if row is None:
+        raise IncidentNotFound(chosen.id)
+    return _build_view(row)
 
 
 async def _complete(conn: Connection, work: Work[T]) -> T:
@@ -899,9 +927,7 @@ def _build_view(row: asyncpg.Record) -> IncidentView:
     encoded: str | None = row["alerts_json"]
     rows: list[list[Any]] = json.loads(encoded) if encoded is not None else []
     alerts = (
-        build_alert(
-            dict(zip(ALERT_COLUMNS, values, strict=True)), _decode_json_time, sorted_mapping
-        )
+        build_alert(dict(zip(ALERT_COLUMNS, values, strict=True)), _decode_json_time, None)
         for values in rows
     )
     return IncidentView(incident, {alert.key: alert for alert in alerts})
@@ -927,19 +953,13 @@ def _alerts_document(outcome: Outcome) -> str:
     One row per alert key: ON CONFLICT cannot touch the same row twice in a statement.
     """
     alerts = {alert.key: alert for alert in outcome.alerts}.values()
+    # Keys unsorted: jsonb orders them itself, and sorting 30,000 maps costs.
     return json.dumps(
         [alert_values(alert, _encode_json_time, None) for alert in alerts],
         ensure_ascii=False,
         separators=(",", ":"),
-        default=_json_default,
+        default=json_default,
     )
-
-
-def _json_default(value: object) -> object:
-    """json.dumps encodes dicts; other Mappings (rare) are copied into one on the way."""
-    if isinstance(value, Mapping):
-        return dict(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 async def _write_outcome(conn: Connection, outcome: Outcome, base_timeout: float) -> None:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from recorder.core.incident import Incident, IncidentStatus, IncidentView, Outcome, TimelineEntry
+from recorder.core.join import JOIN_LOOKUP_LIMIT, JoinLookup, direct_only
 from recorder.core.links import PAGED_KEY_PREFIX, sha256_hex
 from recorder.store.codec import (
     ALERT_COLUMNS,
@@ -48,6 +49,7 @@ from recorder.store.migrations import (
     split_sqlite_script,
 )
 from recorder.store.protocol import (
+    Choose,
     Decide,
     DecideExisting,
     IncidentPage,
@@ -122,9 +124,10 @@ _UPSERT_LEASE = (
     "ON CONFLICT (incident_id) DO UPDATE SET holder = excluded.holder, "
     "expires_at = excluded.expires_at"
 )
-_OPEN_LINKED = "link_key = ? AND status <> 'resolved' ORDER BY id DESC LIMIT 1"
+_LINKED = f"{_INCIDENT_SELECT} WHERE link_key = ? ORDER BY id DESC LIMIT {JOIN_LOOKUP_LIMIT}"
 _ADOPTABLE = (
-    "link_key = ? AND status <> 'resolved' AND correlation_key LIKE ? ORDER BY id DESC LIMIT 1"
+    f"{_INCIDENT_SELECT} WHERE link_key = ? AND correlation_key LIKE ? "
+    f"ORDER BY id DESC LIMIT {JOIN_LOOKUP_LIMIT}"
 )
 _INSERT_DELIVERY = (
     f"INSERT INTO pagerduty_deliveries ({', '.join(DELIVERY_COLUMNS)}) "
@@ -256,15 +259,22 @@ class SqliteStore:
             raise NotMigrated(current, expected)
 
     async def record(
-        self, correlation_key: str, decide: Decide, *, link_key: str | None = None
+        self,
+        correlation_key: str,
+        decide: Decide,
+        *,
+        link_key: str | None = None,
+        choose: Choose | None = None,
     ) -> Outcome:
-        """Load the newest incident of the key (else the PagerDuty-opened incident with
-        `link_key`), decide, persist; serialized by IMMEDIATE."""
+        """Look up the key's newest incident and the PagerDuty-opened ones with
+        `link_key`, choose, load, decide, persist; serialized by IMMEDIATE."""
 
         async def body(conn: aiosqlite.Connection) -> Outcome:
-            view = await _load_newest(conn, correlation_key)
-            if view is None and link_key is not None:
-                view = await _load_adoptable(conn, link_key)
+            lookup = JoinLookup(await _load_newest(conn, correlation_key))
+            if link_key is not None:
+                params = (link_key, f"{PAGED_KEY_PREFIX}%")
+                lookup = JoinLookup(lookup.direct, await _load_incidents(conn, _ADOPTABLE, params))
+            view = await _load_chosen(conn, lookup, choose)
             outcome = decide(view)
             await _write_outcome(conn, outcome)
             return outcome
@@ -278,14 +288,20 @@ class SqliteStore:
         pagerduty_id: str,
         link_key: str | None,
         decide: Decide,
+        choose: Choose | None = None,
     ) -> Outcome | None:
-        """Log the delivery (None when already logged), load the paged incident, decide,
-        persist; serialized by IMMEDIATE."""
+        """Log the delivery (None when already logged), look up the paged incident and
+        the ones with `link_key`, choose, load, decide, persist; serialized by IMMEDIATE."""
 
         async def body(conn: aiosqlite.Connection) -> Outcome | None:
             if not await _insert_delivery(conn, delivery, "stored"):
                 return None
-            view = await _load_paged(conn, pagerduty_id, link_key)
+            lookup = JoinLookup(await _load_one(conn, "pagerduty_id = ?", (pagerduty_id,)))
+            if link_key is not None:
+                lookup = JoinLookup(
+                    lookup.direct, await _load_incidents(conn, _LINKED, (link_key,))
+                )
+            view = await _load_chosen(conn, lookup, choose)
             outcome = decide(view)
             await _write_outcome(conn, outcome)
             incident = outcome.incident
@@ -654,17 +670,23 @@ async def _load_one(
     return await _load_alerts(conn, build_incident(row, decode_micros))
 
 
-async def _load_adoptable(conn: aiosqlite.Connection, link_key: str) -> IncidentView | None:
-    return await _load_one(conn, _ADOPTABLE, (link_key, f"{PAGED_KEY_PREFIX}%"))
+async def _load_incidents(
+    conn: aiosqlite.Connection, sql: str, params: tuple[Any, ...]
+) -> tuple[Incident, ...]:
+    rows = await (await conn.execute(sql, params)).fetchall()
+    return tuple(build_incident(row, decode_micros) for row in rows)
 
 
-async def _load_paged(
-    conn: aiosqlite.Connection, pagerduty_id: str, link_key: str | None
+async def _load_chosen(
+    conn: aiosqlite.Connection, lookup: JoinLookup, choose: Choose | None
 ) -> IncidentView | None:
-    view = await _load_one(conn, "pagerduty_id = ?", (pagerduty_id,))
-    if view is None and link_key is not None:
-        view = await _load_one(conn, _OPEN_LINKED, (link_key,))
-    return view
+    """The chosen incident with its alerts (IMMEDIATE already excludes other writers)."""
+    chosen = (choose or direct_only)(lookup)
+    if chosen is None:
+        return None
+    if lookup.direct is not None and lookup.direct.incident.id == chosen.id:
+        return lookup.direct
+    return await _load_view(conn, chosen.id)
 
 
 async def _insert_delivery(

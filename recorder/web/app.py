@@ -21,8 +21,18 @@ from recorder.store.errors import StoreError
 from recorder.store.factory import open_store
 from recorder.store.protocol import Store
 from recorder.web import api, health, openapi, pagerduty, pages, samples, webhooks
-from recorder.web.keys import CLOCK, LOG, METRICS, RECORDING, SETTINGS, STORAGE_STATE, STORE
+from recorder.web.keys import (
+    BODY_PARSER,
+    CLOCK,
+    LOG,
+    METRICS,
+    RECORDING,
+    SETTINGS,
+    STORAGE_STATE,
+    STORE,
+)
 from recorder.web.metrics_endpoint import metrics_handler
+from recorder.web.parsing import BodyParser
 from recorder.web.problems import Handler, problems_and_access_log
 from recorder.web.sampling import add_sampling
 
@@ -67,6 +77,7 @@ def create_app(
     app[LOG] = log
     app[METRICS] = metrics
     app[STORAGE_STATE] = StorageState()
+    app[BODY_PARSER] = BodyParser()  # its threads start with the first big body
     app[RECORDING] = Recording(
         store,
         policy=Policy(reopen_window=settings.reopen_window, severity_map=settings.severity),
@@ -74,6 +85,7 @@ def create_app(
         clock=app[CLOCK],
         metrics=metrics,
         log=log,
+        figure_settings=settings.figure_snapshot(),
     )
 
     async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -95,11 +107,17 @@ def create_app(
         await store.close()
 
     app.cleanup_ctx.append(storage_ctx)
+    app.cleanup_ctx.append(_body_parser_ctx)
     if settings.prometheus_url is not None:
         add_sampling(app)
     _warn_open_endpoints(settings, log)
     _add_routes(app)
     return app
+
+
+async def _body_parser_ctx(app: web.Application) -> AsyncIterator[None]:
+    yield
+    app[BODY_PARSER].close()
 
 
 def _warn_open_endpoints(settings: Settings, log: structlog.typing.FilteringBoundLogger) -> None:

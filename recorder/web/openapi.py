@@ -15,6 +15,7 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from alert_adapters.limits import describe_limits
 from recorder import __version__
 from recorder.web import schemas
 from recorder.web.api import MAX_LIMIT, ActorBody, PatchBody, TimelineBody
@@ -257,6 +258,8 @@ def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     }
     if op.description:
         result["description"] = op.description
+    if op.vendor_body:
+        result["description"] = f"{op.description} {describe_limits()}".strip()
     if parameters:
         result["parameters"] = parameters
     security = _security(op.access)

@@ -7,7 +7,7 @@ from aiohttp import web
 from alert_adapters.versions import parse_alert_webhook
 from recorder.web.auth import require_bearer
 from recorder.web.intake import counted_delivery, read_limited, require_json
-from recorder.web.keys import LOG_FIELDS, METRICS, RECORDING, SETTINGS
+from recorder.web.keys import BODY_PARSER, LOG_FIELDS, METRICS, RECORDING, SETTINGS
 
 
 async def alertmanager_webhook(request: web.Request) -> web.Response:
@@ -28,7 +28,7 @@ async def _alert_webhook(request: web.Request, source: str, realm: str) -> web.R
         require_bearer(request, settings.alertmanager_token, realm)
         require_json(request)
         body = await read_limited(request, settings.body_limit)
-        notification = parse_alert_webhook(body)
+        notification = await request.app[BODY_PARSER].run(len(body), parse_alert_webhook, body)
         outcomes = await request.app[RECORDING].record_alerts(notification)
         delivery.outcome = "stored" if any(o.changed for o in outcomes) else "duplicate"
         ids = sorted({o.incident.id for o in outcomes if o.incident is not None})

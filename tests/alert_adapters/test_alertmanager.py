@@ -367,7 +367,7 @@ def test_many_errors_are_capped() -> None:
         parse_alertmanager(json.dumps(document).encode())
 
     assert len(caught.value.errors) == 11
-    assert caught.value.errors[-1].startswith("... and ")
+    assert caught.value.errors[-1] == "(validation stopped after 10 problems)"
 
 
 def test_every_bad_timestamp_is_reported() -> None:

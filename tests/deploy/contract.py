@@ -16,6 +16,7 @@ ALERTMANAGER = DEPLOY / "alertmanager"
 COMPOSE = DEPLOY / "compose"
 GRAFANA = DEPLOY / "grafana"
 EXAMPLE_TOML = DEPLOY / "recorder.example.toml"
+COMPOSE_TOML = COMPOSE / "recorder.toml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
@@ -61,17 +62,29 @@ SECRET_ENV_VARS = frozenset(
 TOML_TOP_LEVEL_KEYS = frozenset(
     {
         "correlate_by",
+        "service_labels",
         "reopen_window",
         "slo_target",
         "severity",
         "sampling",
-        "signals",
         "thresholds",
         "pagerduty_resolve_policy",
         "body_limit",
     }
 )
-TOML_SAMPLING_KEYS = frozenset({"interval", "baseline_window"})
+TOML_SAMPLING_KEYS = frozenset({"interval", "baseline_window", "presets"})
+SERVICE_LABELS = ["service", "job", "app", "app_kubernetes_io_name", "service_name"]
+PRESETS = (
+    "ingress-nginx",
+    "istio",
+    "micrometer-http",
+    "flask",
+    "django",
+    "express",
+    "hikaricp",
+    "go-sql",
+    "pgbouncer",
+)
 TOML_THRESHOLD_KEYS = frozenset(
     {"pool_warning", "error_rate_factor", "error_rate_min", "outage_error_rate"}
 )

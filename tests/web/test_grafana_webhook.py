@@ -91,7 +91,9 @@ async def test_values_at_firing_are_in_the_firing_timeline_rows(make_client: Mak
         "(B=44.2394, C=1)",
         'Alert firing: "High memory usage" (B=38.5, C=1)',
     ]
-    assert not any("B=12.5" in e for e in events)
+    assert not any("B=12.5" in e for e in firing_rows)
+    # The resolved row quotes what the alert said when it resolved, values included.
+    assert any(e.startswith("Alert resolved") and "B=12.5" in e for e in events)
 
 
 async def test_report_shows_values_and_panel_link_in_every_format(
