@@ -1,4 +1,4 @@
-"""The `recorder` command: serve, migrate, report, incidents, check-config."""
+"""The `recorder` command: serve, migrate, report, incidents, check-config, signals."""
 
 from __future__ import annotations
 
@@ -53,6 +53,14 @@ def _parser() -> argparse.ArgumentParser:
         "demo", parents=[common], help="run a local Prometheus + Alertmanager scenario"
     )
     demo.add_argument("--workdir", help="where to keep the demo's files (default: a temp dir)")
+    signals = sub.add_parser(
+        "signals",
+        parents=[common],
+        help="list the signal presets a Prometheus has metrics for, and the TOML to paste",
+    )
+    signals.add_argument(
+        "--prometheus", help="Prometheus base URL (default RECORDER_PROMETHEUS_URL)"
+    )
     return parser
 
 
@@ -77,6 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "serve":
         return _serve(settings, migrate=not args.no_migrate)
+    if args.command == "signals":
+        from recorder.signals_cli import run_signals
+
+        return run_signals(args.prometheus or settings.prometheus_url)
     if args.command == "demo":
         from recorder.demo.command import run_demo
 

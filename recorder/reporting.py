@@ -26,7 +26,9 @@ from recorder.report.evidence_figures import (
     merge_timeline,
 )
 from recorder.report.html import render_report_html
+from recorder.report.model import AffectedService
 from recorder.report.svg import unit_of
+from recorder.sampling.signals import find_service
 from recorder.settings import Settings
 from recorder.store.protocol import Store
 
@@ -145,7 +147,16 @@ async def load_report_input(
         metrics_unknown_reason=reason,
         signal_tables=tables,
         chart_links={t.name: chart_url(incident_id, t.name, base_url) for t in tables},
+        sampled_service=_sampled_service(view.incident.labels, settings),
     )
+
+
+def _sampled_service(labels: Mapping[str, str], settings: Settings) -> AffectedService | None:
+    """The service the signals are sampled for, when sampling is configured."""
+    if settings.prometheus_url is None:
+        return None
+    found = find_service(labels, settings.service_labels)
+    return None if found is None else AffectedService(found.label, found.value, sampled=True)
 
 
 @contextmanager

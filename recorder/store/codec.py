@@ -397,24 +397,32 @@ def decode_utc(value: datetime) -> datetime:
     return value
 
 
-_CURSOR_PREFIX = "i1:"
+# The list's order and its keyset condition, in the SQL both dialects share (row values).
+LIST_ORDER = "started_at DESC, id DESC"
+LIST_AFTER_CURSOR = "(started_at, id) < ({}, {})"
+_CURSOR_PREFIX = "i2:"
 
 
-def encode_cursor(last_id: str) -> str:
-    """Opaque list cursor: the id of the last incident on the page."""
-    raw = (_CURSOR_PREFIX + last_id).encode()
+def _cursor(micros: int, last_id: str) -> str:
+    raw = f"{_CURSOR_PREFIX}{micros}:{last_id}".encode()
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
-def decode_cursor(cursor: str) -> str:
-    """The incident id inside a cursor from `encode_cursor`. Raises InvalidCursor."""
+def encode_cursor(last: Incident) -> str:
+    """Opaque list cursor: the start time and id of the last incident on the page."""
+    return _cursor(encode_micros(last.started_at), last.id)
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """(started_at, id) inside a cursor from `encode_cursor`. Raises InvalidCursor."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
-    except (UnicodeError, binascii.Error, ValueError):
+        micros, _, last_id = raw.removeprefix(_CURSOR_PREFIX).partition(":")
+        started_at = decode_micros(int(micros))
+    except (UnicodeError, binascii.Error, ValueError, OverflowError):
         raise InvalidCursor(cursor) from None
-    last_id = raw[len(_CURSOR_PREFIX) :]
     # Round-trip check: base64 decoding skips stray characters, a cursor we issued doesn't.
-    if not raw.startswith(_CURSOR_PREFIX) or not last_id or encode_cursor(last_id) != cursor:
+    if not last_id or _cursor(int(micros), last_id) != cursor:
         raise InvalidCursor(cursor)
-    return last_id
+    return started_at, last_id

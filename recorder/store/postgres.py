@@ -22,6 +22,8 @@ from recorder.store.codec import (
     ALERT_COLUMNS,
     DELIVERY_COLUMNS,
     INCIDENT_COLUMNS,
+    LIST_AFTER_CURSOR,
+    LIST_ORDER,
     TIMELINE_COLUMNS,
     alert_values,
     build_alert,
@@ -597,7 +599,7 @@ class PostgresStore:
     async def list_incidents(
         self, *, status: IncidentStatus | None, open_only: bool, limit: int, cursor: str | None
     ) -> IncidentPage:
-        """Newest first by id; `next_cursor` is None on the last page. Raises InvalidCursor."""
+        """Newest start first; `next_cursor` is None on the last page. Raises InvalidCursor."""
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
         clauses: list[str] = []
@@ -608,11 +610,11 @@ class PostgresStore:
         if open_only:
             clauses.append("status <> 'resolved'")
         if cursor is not None:
-            params.append(decode_cursor(cursor))
-            clauses.append(f"id < ${len(params)}")
+            params.extend(decode_cursor(cursor))
+            clauses.append(LIST_AFTER_CURSOR.format(f"${len(params) - 1}", f"${len(params)}"))
         params.append(limit + 1)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"SELECT {_COLUMNS} FROM incidents{where} ORDER BY id DESC LIMIT ${len(params)}"
+        sql = f"SELECT {_COLUMNS} FROM incidents{where} ORDER BY {LIST_ORDER} LIMIT ${len(params)}"
 
         async def work(conn: Connection) -> list[Incident]:
             return [build_incident(row, decode_utc) for row in await conn.fetch(sql, *params)]
@@ -620,7 +622,7 @@ class PostgresStore:
         incidents = await self._run(work, begin=None)
         if len(incidents) > limit:
             incidents = incidents[:limit]
-            return IncidentPage(incidents, encode_cursor(incidents[-1].id))
+            return IncidentPage(incidents, encode_cursor(incidents[-1]))
         return IncidentPage(incidents, None)
 
     async def find_related(self, incident: Incident, *, limit: int) -> list[Incident]:

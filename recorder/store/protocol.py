@@ -144,7 +144,7 @@ class Store(Protocol):
     async def list_incidents(
         self, *, status: IncidentStatus | None, open_only: bool, limit: int, cursor: str | None
     ) -> IncidentPage:
-        """Newest first (by id, which sorts by creation). Raises InvalidCursor."""
+        """Newest `started_at` first (ties: newest id first). Raises InvalidCursor."""
 
     async def find_related(self, incident: Incident, *, limit: int) -> list[Incident]:
         """Earlier incidents sharing the alertname or service label, newest first."""

@@ -21,6 +21,8 @@ from recorder.store.codec import (
     ALERT_COLUMNS,
     DELIVERY_COLUMNS,
     INCIDENT_COLUMNS,
+    LIST_AFTER_CURSOR,
+    LIST_ORDER,
     TIMELINE_COLUMNS,
     alert_values,
     build_alert,
@@ -366,7 +368,7 @@ class SqliteStore:
     async def list_incidents(
         self, *, status: IncidentStatus | None, open_only: bool, limit: int, cursor: str | None
     ) -> IncidentPage:
-        """Newest first by id; `next_cursor` is None on the last page. Raises InvalidCursor."""
+        """Newest start first; `next_cursor` is None on the last page. Raises InvalidCursor."""
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
         clauses: list[str] = []
@@ -377,10 +379,11 @@ class SqliteStore:
         if open_only:
             clauses.append("status <> 'resolved'")
         if cursor is not None:
-            clauses.append("id < ?")
-            params.append(decode_cursor(cursor))
+            started_at, last_id = decode_cursor(cursor)
+            clauses.append(LIST_AFTER_CURSOR.format("?", "?"))
+            params.extend((encode_micros(started_at), last_id))
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"{_INCIDENT_SELECT}{where} ORDER BY id DESC LIMIT ?"
+        sql = f"{_INCIDENT_SELECT}{where} ORDER BY {LIST_ORDER} LIMIT ?"
         params.append(limit + 1)
 
         async def body(conn: aiosqlite.Connection) -> list[Incident]:
@@ -390,7 +393,7 @@ class SqliteStore:
         incidents = await self._read(body)
         if len(incidents) > limit:
             incidents = incidents[:limit]
-            return IncidentPage(incidents, encode_cursor(incidents[-1].id))
+            return IncidentPage(incidents, encode_cursor(incidents[-1]))
         return IncidentPage(incidents, None)
 
     async def find_related(self, incident: Incident, *, limit: int) -> list[Incident]:
