@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -20,6 +21,7 @@ from recorder.core.incident import (
     TimelineKind,
 )
 from recorder.core.links import incident_link_key
+from recorder.sampling.failures import FailureCause, SamplingFailure
 from recorder.store.errors import InvalidCursor
 from recorder.store.protocol import PageDelivery
 
@@ -93,6 +95,62 @@ DELIVERY_COLUMNS: tuple[str, ...] = (
     "received_at",
     "outcome",
 )
+
+
+FAILURE_COLUMNS: tuple[str, ...] = (
+    "signal",
+    "cause",
+    "error",
+    "source",
+    "first_at",
+    "last_at",
+    "count",
+)
+
+
+def failure_values(failure: SamplingFailure, encode_time: EncodeTime) -> tuple[Any, ...]:
+    """The failure's column values in `FAILURE_COLUMNS` order."""
+    return (
+        failure.signal,
+        failure.cause.value,
+        failure.error,
+        failure.source,
+        encode_time(failure.first_at),
+        encode_time(failure.last_at),
+        failure.count,
+    )
+
+
+def build_failure(row: Row, decode_time: DecodeTime) -> SamplingFailure:
+    """The sampling failure stored in `row` (columns named as in `FAILURE_COLUMNS`)."""
+    return SamplingFailure(
+        signal=row["signal"],
+        cause=FailureCause(row["cause"]),
+        error=row["error"],
+        source=row["source"],
+        first_at=decode_time(row["first_at"]),
+        last_at=decode_time(row["last_at"]),
+        count=int(row["count"]),
+    )
+
+
+def merge_failures(failures: Iterable[SamplingFailure]) -> list[SamplingFailure]:
+    """One failure per (signal, cause): a batch may hold repeats, and one upsert
+    statement cannot touch a row twice."""
+    merged: dict[tuple[str, FailureCause], SamplingFailure] = {}
+    for failure in failures:
+        key = (failure.signal, failure.cause)
+        known = merged.get(key)
+        if known is None:
+            merged[key] = failure
+            continue
+        newer = failure if failure.last_at >= known.last_at else known
+        merged[key] = replace(
+            newer,
+            first_at=min(known.first_at, failure.first_at),
+            count=known.count + failure.count,
+        )
+    return list(merged.values())
 
 
 class Row(Protocol):

@@ -18,9 +18,11 @@ import asyncpg
 from recorder.core.incident import Incident, IncidentStatus, IncidentView, Outcome, TimelineEntry
 from recorder.core.join import JOIN_LOOKUP_LIMIT, JoinLookup, direct_only
 from recorder.core.links import PAGED_KEY_PREFIX, incident_link_key
+from recorder.sampling.failures import SamplingFailure
 from recorder.store.codec import (
     ALERT_COLUMNS,
     DELIVERY_COLUMNS,
+    FAILURE_COLUMNS,
     INCIDENT_COLUMNS,
     LIST_AFTER_CURSOR,
     LIST_ORDER,
@@ -28,6 +30,7 @@ from recorder.store.codec import (
     alert_values,
     build_alert,
     build_delivery,
+    build_failure,
     build_incident,
     build_timeline_entry,
     decode_cursor,
@@ -35,12 +38,20 @@ from recorder.store.codec import (
     delivery_values,
     encode_cursor,
     encode_utc,
+    failure_values,
     incident_values,
     json_default,
     load_mapping,
+    merge_failures,
     timeline_values,
 )
-from recorder.store.errors import IncidentNotFound, NotMigrated, StorageUnavailable, StoreError
+from recorder.store.errors import (
+    IncidentNotFound,
+    NotMigrated,
+    StorageMisconfigured,
+    StorageUnavailable,
+    StoreError,
+)
 from recorder.store.migrations import latest_version, migrated_through, pending_migrations
 from recorder.store.protocol import (
     Choose,
@@ -72,6 +83,15 @@ _UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.InsufficientResourcesError,  # 53: too many connections, disk full
     asyncpg.exceptions.InvalidAuthorizationSpecificationError,  # 28: bad role or password
     asyncpg.exceptions.InvalidCatalogNameError,  # 3D000: the database does not exist
+)
+# The subset that no retry can fix: the server answered, and refused these credentials.
+_MISCONFIGURED_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.exceptions.InvalidAuthorizationSpecificationError,  # 28000, 28P01
+    asyncpg.exceptions.InvalidCatalogNameError,  # 3D000
+)
+_MISCONFIGURED_HINT = (
+    "create the role and database, or correct user, password and database name in "
+    "RECORDER_DATABASE_URL"
 )
 # After these the connection's state is unknown: terminate it rather than reuse it.
 _ABORT_ERRORS: tuple[type[BaseException], ...] = (*_UNAVAILABLE_ERRORS, asyncio.CancelledError)
@@ -276,6 +296,23 @@ _MARK_BACKFILLED = (
 _UPSERT_UNSAMPLED = (
     "INSERT INTO unsampled_signals (incident_id, signal, reason) VALUES ($1, $2, $3)"
     " ON CONFLICT (incident_id, signal) DO UPDATE SET reason = EXCLUDED.reason"
+)
+_UPSERT_FAILURES = (
+    f"INSERT INTO sampling_failures (incident_id, {', '.join(FAILURE_COLUMNS)})"
+    " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[],"
+    " $6::timestamptz[], $7::timestamptz[], $8::bigint[])"
+    " ON CONFLICT (incident_id, signal, cause) DO UPDATE SET"
+    " count = sampling_failures.count + EXCLUDED.count,"
+    " first_at = LEAST(sampling_failures.first_at, EXCLUDED.first_at),"
+    " last_at = GREATEST(sampling_failures.last_at, EXCLUDED.last_at),"
+    " error = CASE WHEN EXCLUDED.last_at >= sampling_failures.last_at"
+    " THEN EXCLUDED.error ELSE sampling_failures.error END,"
+    " source = CASE WHEN EXCLUDED.last_at >= sampling_failures.last_at"
+    " THEN EXCLUDED.source ELSE sampling_failures.source END"
+)
+_SELECT_FAILURES = (
+    f"SELECT {', '.join(FAILURE_COLUMNS)} FROM sampling_failures WHERE incident_id = $1"
+    " ORDER BY signal, cause"
 )
 _MIGRATION_LOCK = "hashtextextended('incident-recorder migrate ' || current_schema(), 0)"
 _CREATE_SCHEMA_MIGRATIONS = (
@@ -762,6 +799,31 @@ class PostgresStore:
 
         return await self._run(work, begin=None)
 
+    async def save_sampling_failures(
+        self, incident_id: str, failures: Sequence[SamplingFailure]
+    ) -> None:
+        """Add the failures up per (signal, cause) in one statement. Raises IncidentNotFound."""
+        rows = [failure_values(f, encode_utc) for f in merge_failures(failures)]
+        if not rows:
+            return
+
+        async def work(conn: Connection) -> None:
+            try:
+                await conn.execute(_UPSERT_FAILURES, incident_id, *_columns(rows, 7))
+            except asyncpg.ForeignKeyViolationError:
+                raise IncidentNotFound(incident_id) from None
+
+        await self._run(work, begin=None)
+
+    async def load_sampling_failures(self, incident_id: str) -> list[SamplingFailure]:
+        """The incident's sampling failures by signal, then cause."""
+
+        async def work(conn: Connection) -> list[SamplingFailure]:
+            rows = await conn.fetch(_SELECT_FAILURES, incident_id)
+            return [build_failure(row, decode_utc) for row in rows]
+
+        return await self._run(work, begin=None)
+
     async def _ensure_pool(self) -> asyncpg.Pool[asyncpg.Record]:
         if self._closed:
             raise StorageUnavailable(BACKEND, "store is closed")
@@ -819,6 +881,10 @@ class PostgresStore:
         """Turn asyncpg and socket errors into domain errors, without the DSN's secret."""
         try:
             yield
+        except _MISCONFIGURED_ERRORS as exc:
+            raise StorageMisconfigured(
+                BACKEND, self._describe(exc), hint=_MISCONFIGURED_HINT
+            ) from exc
         except _UNAVAILABLE_ERRORS as exc:
             raise StorageUnavailable(BACKEND, self._describe(exc)) from exc
         except asyncpg.PostgresError as exc:
