@@ -28,6 +28,7 @@ from recorder.report.evidence_figures import (
 from recorder.report.html import render_report_html
 from recorder.report.model import AffectedService
 from recorder.report.svg import unit_of
+from recorder.sampling.failures import signal_causes
 from recorder.sampling.signals import find_service
 from recorder.settings import Settings
 from recorder.store.protocol import Store
@@ -121,7 +122,10 @@ async def load_report_input(
         else "no samples stored for this incident"
     )
     metrics = None
-    unsampled = await store.load_unsampled(incident_id)
+    # Why a signal has no samples: a label its query needs, or its failed queries.
+    unsampled = signal_causes(
+        await store.load_unsampled(incident_id), await store.load_sampling_failures(incident_id)
+    )
     if any(samples.values()) or unsampled:
         incident = view.incident
         evidence = build_incident_evidence(
