@@ -15,6 +15,7 @@ from typing import Protocol
 
 from recorder.core.incident import Incident, IncidentStatus, IncidentView, Outcome, TimelineEntry
 from recorder.core.join import JoinLookup
+from recorder.sampling.failures import SamplingFailure
 
 Decide = Callable[[IncidentView | None], Outcome]
 DecideExisting = Callable[[IncidentView], Outcome]
@@ -153,7 +154,7 @@ class Store(Protocol):
     async def list_incidents(
         self, *, status: IncidentStatus | None, open_only: bool, limit: int, cursor: str | None
     ) -> IncidentPage:
-        """Newest first (by id, which sorts by creation). Raises InvalidCursor."""
+        """Newest `started_at` first (ties: newest id first). Raises InvalidCursor."""
 
     async def find_related(self, incident: Incident, *, limit: int) -> list[Incident]:
         """Earlier incidents sharing the alertname or service label, newest first."""
@@ -203,6 +204,16 @@ class Store(Protocol):
 
     async def load_unsampled(self, incident_id: str) -> dict[str, str]:
         """Signal name -> why it was not sampled, for the incident ({} when none)."""
+
+    async def save_sampling_failures(
+        self, incident_id: str, failures: Sequence[SamplingFailure]
+    ) -> None:
+        """Add failures to the incident's record, one batch: per (signal, cause) the counts
+        add up, the first failure stays the earliest, the last and the error text become
+        the newest. Raises IncidentNotFound."""
+
+    async def load_sampling_failures(self, incident_id: str) -> list[SamplingFailure]:
+        """The incident's recorded sampling failures, by signal then cause ([] when none)."""
 
 
 def check_lease_args(ttl: timedelta, limit: int) -> None:
