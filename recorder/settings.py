@@ -51,6 +51,7 @@ ENV_VARS: Mapping[str, str] = {
     "RECORDER_DATABASE_URL": "database_url",
     "RECORDER_PROMETHEUS_URL": "prometheus_url",
     "RECORDER_ALERTMANAGER_TOKEN": "alertmanager_token",
+    "RECORDER_ALERTMANAGER_URL": "alertmanager_url",
     "RECORDER_PAGERDUTY_SECRET": "pagerduty_secret",
     "RECORDER_PAGERDUTY_V2_BASIC_AUTH": "pagerduty_v2_basic_auth",
     "RECORDER_API_TOKEN": "api_token",
@@ -154,6 +155,10 @@ class Settings(_Strict):
     log_format: Literal["json", "console"] | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     external_url: str | None = None
+    alertmanager_url: str | None = None
+    """Alertmanager API base URL(s), comma-separated for an HA cluster: silences are read
+    from the first that answers and count as acknowledgment (recorder.silences)."""
+    silence_poll: Duration = timedelta(seconds=15)
 
     correlate_by: tuple[str, ...] = ("group_key",)
     reopen_window: Duration = timedelta(minutes=10)
@@ -209,6 +214,31 @@ class Settings(_Strict):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// base URL")
         return value.rstrip("/") if value else value
+
+    @field_validator("alertmanager_url")
+    @classmethod
+    def _alertmanager_urls(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        urls = [url.strip() for url in value.split(",") if url.strip()]
+        if not urls:
+            raise ValueError("must name at least one http:// or https:// base URL")
+        for url in urls:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{url!r} is not an http:// or https:// base URL")
+        return ",".join(url.rstrip("/") for url in urls)
+
+    @field_validator("silence_poll")
+    @classmethod
+    def _silence_poll(cls, value: timedelta) -> timedelta:
+        if value < timedelta(milliseconds=100):
+            raise ValueError("must be at least 100ms")
+        return value
+
+    @property
+    def alertmanager_urls(self) -> list[str]:
+        """The Alertmanager base URLs, in the order they are tried ([] when unset)."""
+        return self.alertmanager_url.split(",") if self.alertmanager_url else []
 
     def public_url(self, fallback: str | None = None) -> str:
         """Where people reach this recorder: external_url, else `fallback`, else listen."""
@@ -297,6 +327,8 @@ class Settings(_Strict):
         data["database_url"] = mask_url(self.database_url)
         if self.prometheus_url:
             data["prometheus_url"] = mask_url(self.prometheus_url)
+        if self.alertmanager_url:
+            data["alertmanager_url"] = ",".join(map(mask_url, self.alertmanager_urls))
         return data
 
 
