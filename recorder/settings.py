@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tomllib
@@ -33,6 +32,7 @@ from recorder.sampling.selection import (
     unknown_preset,
 )
 from recorder.sampling.signals import DEFAULT_SERVICE_LABELS, DEFAULT_SIGNALS, Signal
+from recorder.settings_snapshot import dump_snapshot, overlay_snapshot
 
 
 def _duration(value: object) -> object:
@@ -298,30 +298,22 @@ class Settings(_Strict):
     def figure_snapshot(self) -> str:
         """The settings that shape a report's figures, as canonical JSON: what an incident
         keeps when it resolves (see `recorder.core.frozen`). Durations are seconds."""
-        names = [n for n in FROZEN_AT_RESOLUTION if n in type(self).model_fields]
-        data = _plain(self.model_dump(mode="python", include=set(names)))
-        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return dump_snapshot(self.model_dump(mode="python"))
 
     def with_figure_snapshot(self, snapshot: str | None) -> Settings:
-        """These settings with an incident's frozen ones in force (unchanged for None).
-
-        A setting the snapshot lacks (added to the recorder after it was taken) keeps its
-        current value; one it has that the recorder no longer knows is left out."""
+        """These settings with an incident's frozen ones in force (unchanged for None);
+        see `recorder.settings_snapshot.overlay_snapshot`."""
         if snapshot is None:
             return self
-        frozen = json.loads(snapshot)
-        data = self.model_dump(mode="python")
-        for name in FROZEN_AT_RESOLUTION:
-            if name not in frozen or name not in data:
-                continue
-            value = frozen[name]
-            if isinstance(data[name], dict) and isinstance(value, dict) and name != "severity":
-                model = type(getattr(self, name))
-                known = {k: v for k, v in value.items() if k in model.model_fields}
-                data[name] = {**data[name], **known}
-            else:
-                data[name] = value
-        return type(self).model_validate(data)
+        tables = {
+            name: type(value).model_fields.keys()
+            for name, value in self
+            if isinstance(value, BaseModel)
+        }
+        restored = overlay_snapshot(
+            self.model_dump(mode="python"), snapshot, type(self).model_validate, tables
+        )
+        return self if restored is None else restored
 
     def masked(self) -> dict[str, Any]:
         """Effective settings as plain data, secrets and database passwords masked."""
@@ -342,27 +334,6 @@ class Settings(_Strict):
 
 # The interface's example signals, sampled while neither presets nor [[signals]] are set.
 _EXAMPLE_SIGNALS = tuple(SignalSettings(name=s.name, query=s.query) for s in DEFAULT_SIGNALS)
-
-# What shapes a report's figures, kept with an incident when it resolves.
-FROZEN_AT_RESOLUTION: tuple[str, ...] = (
-    "slo_target",
-    "severity",
-    "sampling",
-    "signals",
-    "thresholds",
-    "service_labels",
-)
-
-
-def _plain(value: Any) -> Any:
-    """Plain JSON data: durations as seconds, tuples as lists."""
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def mask_url(url: str) -> str:
