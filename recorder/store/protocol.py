@@ -15,6 +15,7 @@ from typing import Protocol
 
 from recorder.core.incident import Incident, IncidentStatus, IncidentView, Outcome, TimelineEntry
 from recorder.core.join import JoinLookup
+from recorder.sampling.failures import SamplingFailure
 
 Decide = Callable[[IncidentView | None], Outcome]
 DecideExisting = Callable[[IncidentView], Outcome]
@@ -194,6 +195,16 @@ class Store(Protocol):
 
     async def load_unsampled(self, incident_id: str) -> dict[str, str]:
         """Signal name -> why it was not sampled, for the incident ({} when none)."""
+
+    async def save_sampling_failures(
+        self, incident_id: str, failures: Sequence[SamplingFailure]
+    ) -> None:
+        """Add failures to the incident's record, one batch: per (signal, cause) the counts
+        add up, the first failure stays the earliest, the last and the error text become
+        the newest. Raises IncidentNotFound."""
+
+    async def load_sampling_failures(self, incident_id: str) -> list[SamplingFailure]:
+        """The incident's recorded sampling failures, by signal then cause ([] when none)."""
 
 
 def check_lease_args(ttl: timedelta, limit: int) -> None:

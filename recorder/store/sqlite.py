@@ -17,9 +17,11 @@ import aiosqlite
 from recorder.core.incident import Incident, IncidentStatus, IncidentView, Outcome, TimelineEntry
 from recorder.core.join import JOIN_LOOKUP_LIMIT, JoinLookup, direct_only
 from recorder.core.links import PAGED_KEY_PREFIX, sha256_hex
+from recorder.sampling.failures import SamplingFailure
 from recorder.store.codec import (
     ALERT_COLUMNS,
     DELIVERY_COLUMNS,
+    FAILURE_COLUMNS,
     INCIDENT_COLUMNS,
     LIST_AFTER_CURSOR,
     LIST_ORDER,
@@ -27,6 +29,7 @@ from recorder.store.codec import (
     alert_values,
     build_alert,
     build_delivery,
+    build_failure,
     build_incident,
     build_timeline_entry,
     decode_cursor,
@@ -34,13 +37,16 @@ from recorder.store.codec import (
     delivery_values,
     encode_cursor,
     encode_micros,
+    failure_values,
     incident_values,
     load_mapping,
+    merge_failures,
     timeline_values,
 )
 from recorder.store.errors import (
     IncidentNotFound,
     NotMigrated,
+    StorageMisconfigured,
     StorageUnavailable,
     StoreError,
 )
@@ -82,6 +88,23 @@ _UNAVAILABLE_CODES = frozenset(
     }
 )
 
+# SQLite's two-argument min()/max() are PostgreSQL's LEAST()/GREATEST().
+_UPSERT_FAILURES = (
+    f"INSERT INTO sampling_failures (incident_id, {', '.join(FAILURE_COLUMNS)})"
+    f" VALUES (?, {', '.join('?' for _ in FAILURE_COLUMNS)})"
+    " ON CONFLICT (incident_id, signal, cause) DO UPDATE SET"
+    " count = sampling_failures.count + excluded.count,"
+    " first_at = min(sampling_failures.first_at, excluded.first_at),"
+    " last_at = max(sampling_failures.last_at, excluded.last_at),"
+    " error = CASE WHEN excluded.last_at >= sampling_failures.last_at"
+    " THEN excluded.error ELSE sampling_failures.error END,"
+    " source = CASE WHEN excluded.last_at >= sampling_failures.last_at"
+    " THEN excluded.source ELSE sampling_failures.source END"
+)
+_SELECT_FAILURES = (
+    f"SELECT {', '.join(FAILURE_COLUMNS)} FROM sampling_failures WHERE incident_id = ?"
+    " ORDER BY signal, cause"
+)
 _INCIDENT_SELECT = f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM incidents"
 _INSERT_INCIDENT = (
     f"INSERT INTO incidents ({', '.join(INCIDENT_COLUMNS)}) "
@@ -158,6 +181,29 @@ def _translated_errors() -> Iterator[None]:
         raise StoreError(f"sqlite rejected the operation: {type(exc).__name__}: {exc}") from exc
     except OSError as exc:
         raise StorageUnavailable(BACKEND, f"{type(exc).__name__}: {exc}") from exc
+
+
+# Opening the file failed for good: it cannot be created, written, or is no database.
+_MISCONFIGURED_CODES = frozenset(
+    {sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_PERM}
+)
+
+
+@contextlib.contextmanager
+def _misconfiguration_at_open(path: str) -> Iterator[None]:
+    """At open, a path that cannot be created or written is a configuration error."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        code = getattr(exc, "sqlite_errorcode", None)
+        if isinstance(exc, OSError) or (code is not None and code & 0xFF in _MISCONFIGURED_CODES):
+            raise StorageMisconfigured(
+                BACKEND,
+                f"cannot create or write {path}: {type(exc).__name__}: {exc}",
+                hint="point RECORDER_DATABASE_URL at a SQLite file the recorder's user can "
+                "create and write (its directory is created if missing)",
+            ) from exc
+        raise
 
 
 async def _rollback_quietly(conn: aiosqlite.Connection) -> None:
@@ -574,6 +620,30 @@ class SqliteStore:
 
         return await self._read(body)
 
+    async def save_sampling_failures(
+        self, incident_id: str, failures: Sequence[SamplingFailure]
+    ) -> None:
+        """Add the failures up per (signal, cause) in one transaction. Raises
+        IncidentNotFound."""
+        rows = [(incident_id, *failure_values(f, encode_micros)) for f in merge_failures(failures)]
+        if not rows:
+            return
+
+        async def body(conn: aiosqlite.Connection) -> None:
+            await _load_incident(conn, incident_id)  # raises when absent
+            await conn.executemany(_UPSERT_FAILURES, rows)
+
+        await self._write(body)
+
+    async def load_sampling_failures(self, incident_id: str) -> list[SamplingFailure]:
+        """The incident's sampling failures by signal, then cause."""
+
+        async def body(conn: aiosqlite.Connection) -> list[SamplingFailure]:
+            cursor = await conn.execute(_SELECT_FAILURES, (incident_id,))
+            return [build_failure(row, decode_micros) for row in await cursor.fetchall()]
+
+        return await self._read(body)
+
     async def _connections(self) -> tuple[aiosqlite.Connection, aiosqlite.Connection]:
         """The writer and reader, opened on first use (and again after a failed start)."""
         if self._closed:
@@ -589,7 +659,7 @@ class SqliteStore:
             return self._writer, self._reader
 
     async def _open(self) -> aiosqlite.Connection:
-        with _translated_errors():
+        with _translated_errors(), _misconfiguration_at_open(self._path):
             if not self._memory:
                 await asyncio.to_thread(Path(self._path).parent.mkdir, parents=True, exist_ok=True)
             # isolation_level=None: this module issues BEGIN/COMMIT itself.

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import aiohttp
 import pytest
@@ -22,13 +23,22 @@ from recorder.sampling.presets import PRESETS
 from recorder.sampling.promapi import PrometheusClient
 from recorder.sampling.selection import select_signals
 from recorder.sampling.signals import RenderedQuery, render_query
+from recorder.settings import load_settings
 from tests.conftest import require_binary
 from tests.promlab import poll_until
-from tests.sampler.scenario import lab_query
+from tests.sampler.scenario import (
+    incident_id_for,
+    lab_query,
+    notification,
+    post_alert,
+    samples_of,
+    start_recorder,
+)
 from tests.sampling.exporters import (
     HEALTHY,
     HTTP_PRESETS,
     POOL_PRESETS,
+    TARGET_LABEL,
     FakeExporters,
     ScrapingPrometheus,
     jobs_for,
@@ -159,3 +169,51 @@ async def test_presets_run_in_parallel_within_the_time_budget(
     at = await evaluation_instant(lab, client)
     results = await asyncio.gather(*(sample(client, p, at) for p in PRESETS))
     assert all(len(r) == 2 for r in results)
+
+
+async def test_incident_without_service_label_is_sampled_by_its_app_label_and_says_so(
+    lab: Lab, aiohttp_client: Any, sqlite_url: str
+) -> None:
+    """The real sampler fills {{service}} from app_kubernetes_io_name (no `service`, no
+    `job` on the alert), stores the presets' exact values, and the report names the label."""
+    async with aiohttp.ClientSession() as session:
+        await evaluation_instant(lab, PrometheusClient(lab.prometheus.url, session, timeout=5))
+    settings = load_settings(
+        environ={
+            "RECORDER_DATABASE_URL": sqlite_url,
+            "RECORDER_PROMETHEUS_URL": lab.prometheus.url,
+        },
+        flags={
+            "sampling": {
+                "interval": "1s",
+                "baseline_window": "5s",
+                "presets": ["micrometer-http", "hikaricp"],
+            }
+        },
+    )
+    client = await start_recorder(aiohttp_client, settings)
+    started = datetime.now(UTC) - timedelta(seconds=3)
+    body = notification("firing", starts_at=started, labels={TARGET_LABEL: "checkout"})
+    await post_alert(client, body)
+    incident_id = await incident_id_for(client, "CheckoutErrors")
+
+    async def sampled() -> bool:
+        signals = await samples_of(client, incident_id)
+        return all(
+            any(v is not None for _, v in signals.get(name, {}).get("samples", []))
+            for name in ("error_rate", "pool_in_use", "pool_max")
+        )
+
+    await poll_until(sampled, within=30, what="preset signals sampled for the incident")
+    signals = await samples_of(client, incident_id)
+    truth = traffic_of("micrometer-http", "checkout")
+    rates = [v for _, v in signals["error_rate"]["samples"] if v is not None]
+    assert rates == pytest.approx([truth.error_rate] * len(rates), rel=1e-6)
+    pool = pool_of("hikaricp", "checkout")
+    assert {v for _, v in signals["pool_in_use"]["samples"] if v is not None} == {pool.in_use}
+    assert {v for _, v in signals["pool_max"]["samples"] if v is not None} == {pool.size}
+    assert signals["error_rate"]["unsampled_reason"] is None
+
+    report = await (await client.get(f"/api/v1/incidents/{incident_id}/report")).text()
+    assert "- [X] checkout (from label `app_kubernetes_io_name`)" in report
+    assert "no label among" not in report
