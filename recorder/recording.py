@@ -17,6 +17,7 @@ from recorder.core.join import JoinLookup, choose_for_alerts, choose_for_page
 from recorder.core.lifecycle import Policy, decide_notification
 from recorder.core.links import event_link_key, group_link_key
 from recorder.core.paging import PagingPolicy, decide_page_event
+from recorder.core.silences import Silence, decide_silence
 from recorder.ids import new_incident_id
 from recorder.metrics import RecorderMetrics
 from recorder.store.protocol import DecideExisting, PageDelivery, Store
@@ -131,6 +132,19 @@ class Recording:
         """Apply one decision to an existing incident."""
         outcome = await self.store.update(incident_id, lambda view: self._settle(decide(view)))
         self._after(outcome)
+        return outcome
+
+    async def record_silence(self, incident_id: str, silence: Silence) -> Outcome | None:
+        """Apply an Alertmanager silence to an incident, once per silence id (None when it
+        was applied before, by this process or another)."""
+        now = self.clock.now()
+
+        def decide(view: IncidentView) -> Outcome:
+            return self._settle(decide_silence(view, silence, now))
+
+        outcome = await self.store.record_silence(incident_id, silence.id, decide, now=now)
+        if outcome is not None:
+            self._after(outcome)
         return outcome
 
     def _settle(self, outcome: Outcome) -> Outcome:

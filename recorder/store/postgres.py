@@ -144,6 +144,10 @@ _LOAD_NEWEST_AND_ADOPTABLE_IDS = (
     f"AND correlation_key LIKE $3 ORDER BY id DESC LIMIT {JOIN_LOOKUP_LIMIT}) AS adoptable_ids "
     f"FROM (SELECT 1) AS one LEFT JOIN LATERAL ({_LOAD_NEWEST}) AS v ON true"
 )
+_SILENCE_APPLIED = "SELECT true FROM incident_silences WHERE incident_id = $1 AND silence_id = $2"
+_INSERT_SILENCE = (
+    "INSERT INTO incident_silences (incident_id, silence_id, applied_at) VALUES ($1, $2, $3)"
+)
 _PAGED_PATTERN = PAGED_KEY_PREFIX + "%"
 _INSERT_DELIVERY = (
     f"INSERT INTO pagerduty_deliveries ({', '.join(DELIVERY_COLUMNS)}) "
@@ -590,6 +594,37 @@ class PostgresStore:
         Raises IncidentNotFound.
         """
 
+        async def work(conn: Connection, view: IncidentView) -> Outcome:
+            outcome = decide(view)
+            await _write_outcome(conn, outcome, self._command_timeout)
+            return outcome
+
+        return await self._locked(incident_id, work)
+
+    async def record_silence(
+        self, incident_id: str, silence_id: str, decide: DecideExisting, *, now: datetime
+    ) -> Outcome | None:
+        """Under the incident's locks (as update()): None when the silence was applied to
+        it before; else decide, and when that changed something, persist it and remember
+        the silence. Raises IncidentNotFound."""
+
+        async def work(conn: Connection, view: IncidentView) -> Outcome | None:
+            if await conn.fetchval(_SILENCE_APPLIED, incident_id, silence_id):
+                return None
+            outcome = decide(view)
+            if outcome.changed:
+                await _write_outcome(conn, outcome, self._command_timeout)
+                await conn.execute(_INSERT_SILENCE, incident_id, silence_id, encode_utc(now))
+            return outcome
+
+        return await self._locked(incident_id, work)
+
+    async def _locked(
+        self, incident_id: str, work: Callable[[Connection, IncidentView], Awaitable[T]]
+    ) -> T:
+        """Run `work` on the incident, loaded with its correlation key's lock and its row
+        lock held, in one transaction. Raises IncidentNotFound."""
+
         async def read_key(conn: Connection) -> str | None:
             key: str | None = await conn.fetchval(_SELECT_KEY, incident_id)
             return key
@@ -601,20 +636,18 @@ class PostgresStore:
             if correlation_key is None:
                 raise IncidentNotFound(incident_id)
 
-            async def work(conn: Connection, locked: str = correlation_key) -> Outcome:
+            async def locked(conn: Connection, key: str = correlation_key) -> T:
                 row = await conn.fetchrow(
                     _LOAD_BY_ID_FOR_UPDATE, incident_id, timeout=_VIEW_TIMEOUT
                 )
                 if row is None:
                     raise IncidentNotFound(incident_id)
-                if row["correlation_key"] != locked:
+                if row["correlation_key"] != key:
                     raise _TargetMoved
-                outcome = decide(_build_view(row))
-                await _write_outcome(conn, outcome, self._command_timeout)
-                return outcome
+                return await work(conn, _build_view(row))
 
             try:
-                return await self._run(work, begin=_begin_locked(correlation_key))
+                return await self._run(locked, begin=_begin_locked(correlation_key))
             except _TargetMoved:
                 continue
         raise StoreError(f"incident {incident_id} kept changing its correlation key")

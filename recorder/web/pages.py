@@ -193,7 +193,8 @@ async def incident_page(request: web.Request) -> web.Response:
         samples = await store.load_samples(incident_id)
         data = await load_report_input(store, settings, incident_id, now, samples=samples)
         report = build_report(data)
-        charts = build_charts(data.view.incident, samples, settings, now)
+        frozen = settings.with_figure_snapshot(data.view.incident.figure_settings)
+        charts = build_charts(data.view.incident, samples, frozen, now)
         return _page(
             request,
             "incident.html",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -61,12 +62,20 @@ async def store_error_rate(database_url: str, incident_id: str) -> None:
 
 
 async def reports(client: TestClient[Any, Any], incident_id: str) -> dict[str, bytes]:
-    """The incident's report in every format, as bytes."""
+    """The incident's report in every format, its chart and its page, as bytes."""
     out = {}
     for fmt in ("markdown", "json", "html"):
         resp = await client.get(f"/api/v1/incidents/{incident_id}/report?format={fmt}")
         assert resp.status == 200
         out[fmt] = await resp.read()
+    for name, path in (
+        ("chart", f"/api/v1/incidents/{incident_id}/charts/error_rate.svg"),
+        ("page", f"/incidents/{incident_id}"),
+    ):
+        resp = await client.get(path)
+        assert resp.status == 200, path
+        # The page's forms carry a per-session CSRF token: the rest must not change.
+        out[name] = re.sub(rb'name="csrf_token" value="[0-9a-f]+"', b"", await resp.read())
     return out
 
 
@@ -74,7 +83,8 @@ async def test_resolved_report_is_byte_for_byte_the_same_after_settings_change_a
     make_client: MakeClient, clock: FakeClock, database_url: str
 ) -> None:
     """Resolve under one slo_target, [severity] and levels, restart with others: the
-    resolved report is the same bytes in Markdown, JSON and HTML."""
+    resolved report is the same bytes in Markdown, JSON and HTML, and so are its chart
+    and its page."""
     client = await make_client(**FIRST)
     clock.set_unix(1795887425.227)
     incident_id = await post(client, "alertmanager_firing.json")
@@ -102,6 +112,7 @@ async def test_open_incident_follows_the_current_settings_and_reopen_unfreezes(
     incident_id = await post(client, "alertmanager_firing.json")
     clock.set_unix(1795887455.23)
     await post(client, "alertmanager_resolved.json")
+    await store_error_rate(database_url, incident_id)
     await client.close()
 
     later = await make_client(**LATER)
