@@ -84,3 +84,18 @@ def overlay_snapshot(
         return validate(data)
     except ValueError:
         return None
+
+
+def frozen_severity_map(snapshot: str | None) -> dict[str, str] | None:
+    """The severity map a snapshot holds (None when there is none or it is unreadable)."""
+    if snapshot is None:
+        return None
+    try:
+        severity = json.loads(snapshot).get("severity")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(severity, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in severity.items()
+    ):
+        return None
+    return dict(severity)
