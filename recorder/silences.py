@@ -184,8 +184,10 @@ class SilencePoller:
                 outcome = await self.recording.record_silence(incident_id, silence)
             except IncidentNotFound:
                 return applied
+            if outcome is not None and not outcome.changed:
+                continue  # it stopped applying meanwhile (alert resolved): check again later
             self._applied.add((incident_id, silence.id))
-            if outcome is not None and outcome.changed:
+            if outcome is not None:
                 applied += 1
                 self.log.info(
                     "silence_applied",

@@ -247,6 +247,10 @@ _WRITE_NEW_INCIDENT = _write_outcome_sql(new_incident=True)
 # A write's time grows with its alerts: a 10,000-alert storm must not hit the timeout
 # meant to notice a hung server (which would answer 503 to every re-send, for ever).
 _WRITE_SECONDS_PER_ALERT = 0.0005
+# Loading an incident with its alerts inside a write transaction (a 10,000-alert storm is
+# about 9 MB of JSON) can take seconds on a busy server. A hung server is caught by the
+# command timeout of the BEGIN just before, so these loads get a storm-sized allowance.
+_VIEW_TIMEOUT = 15.0
 
 _SELECT_TIMELINE = (
     f"SELECT {', '.join(TIMELINE_COLUMNS)} FROM timeline WHERE incident_id = $1 ORDER BY at, seq"
@@ -469,7 +473,11 @@ class PostgresStore:
 
         async def work(conn: Connection) -> Outcome:
             row: asyncpg.Record | None = await conn.fetchrow(
-                _LOAD_NEWEST_AND_ADOPTABLE_IDS, correlation_key, link_key, _PAGED_PATTERN
+                _LOAD_NEWEST_AND_ADOPTABLE_IDS,
+                correlation_key,
+                link_key,
+                _PAGED_PATTERN,
+                timeout=_VIEW_TIMEOUT,
             )
             assert row is not None  # the outer SELECT always yields one row
             direct = None if row["id"] is None else _build_view(row)
@@ -512,7 +520,7 @@ class PostgresStore:
         pick = choose or direct_only
 
         async def read_lookup(conn: Connection) -> JoinLookup:
-            row = await conn.fetchrow(_LOAD_BY_PD, pagerduty_id)
+            row = await conn.fetchrow(_LOAD_BY_PD, pagerduty_id, timeout=_VIEW_TIMEOUT)
             linked: tuple[Incident, ...] = ()
             if link_key is not None:
                 rows = await conn.fetch(_SELECT_LINKED, link_key)
@@ -629,7 +637,9 @@ class PostgresStore:
                 raise IncidentNotFound(incident_id)
 
             async def locked(conn: Connection, key: str = correlation_key) -> T:
-                row = await conn.fetchrow(_LOAD_BY_ID_FOR_UPDATE, incident_id)
+                row = await conn.fetchrow(
+                    _LOAD_BY_ID_FOR_UPDATE, incident_id, timeout=_VIEW_TIMEOUT
+                )
                 if row is None:
                     raise IncidentNotFound(incident_id)
                 if row["correlation_key"] != key:
@@ -971,7 +981,7 @@ def _target(incident: Incident | None) -> _Target | None:
 
 
 async def _load_view(conn: Connection, incident_id: str) -> IncidentView:
-    row = await conn.fetchrow(_LOAD_BY_ID, incident_id)
+    row = await conn.fetchrow(_LOAD_BY_ID, incident_id, timeout=_VIEW_TIMEOUT)
     if row is None:
         raise IncidentNotFound(incident_id)
     return _build_view(row)
@@ -985,7 +995,7 @@ async def _load_locked(conn: Connection, chosen: Incident) -> IncidentView:
     and no API update of it can run until this transaction ends.
     """
     await conn.execute(f"SELECT pg_advisory_xact_lock({lock_id(chosen.correlation_key):d})")
-    row = await conn.fetchrow(_LOAD_BY_ID_FOR_UPDATE, chosen.id)
+    row = await conn.fetchrow(_LOAD_BY_ID_FOR_UPDATE, chosen.id, timeout=_VIEW_TIMEOUT)
     if row is None:
         raise IncidentNotFound(chosen.id)
     return _build_view(row)

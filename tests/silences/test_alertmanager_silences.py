@@ -163,7 +163,7 @@ async def assert_acknowledged_by_silence(
     assert parse_rfc3339(incident["acknowledged_at"]) == silenced_at
     assert incident["acknowledged_by"] == author
     silenced = [e for e in incident["timeline"] if e["kind"] == "silenced"]
-    assert len(silenced) == 1
+    assert [e["by"] for e in silenced] == [author]
     assert silenced[0]["event"].startswith(f"Silenced by {author} until ")
     assert silenced[0]["event"].endswith(": on it")
     assert silenced[0]["source"] == "Alertmanager"
@@ -184,6 +184,19 @@ async def test_regex_silence_acknowledges_the_incident(lab: Lab) -> None:
     silenced_at = await lab.silence("alice", "alertname=~Disk.*")
     await assert_acknowledged_by_silence(lab, incident_id, started, silenced_at, "alice")
     assert await lab.polls("ok") >= 1
+
+    # A later silence on the acknowledged incident is in the timeline; alice's ack stays.
+    await lab.silence("bob", "service=~d.")
+
+    async def two_silences() -> dict[str, Any] | None:
+        incident = await lab.incident(incident_id)
+        silenced = [e for e in incident["timeline"] if e["kind"] == "silenced"]
+        return incident if len(silenced) == 2 else None
+
+    incident = await wait_for(two_silences, "the second silence in the timeline")
+    assert incident["acknowledged_by"] == "alice"
+    assert parse_rfc3339(incident["acknowledged_at"]) == silenced_at
+    assert [e["by"] for e in incident["timeline"] if e["kind"] == "acknowledged"] == ["alice"]
 
 
 async def test_negative_matcher_that_excludes_the_alert_does_not_acknowledge(lab: Lab) -> None:

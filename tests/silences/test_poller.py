@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 import structlog
+import structlog.testing
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from prometheus_client import CollectorRegistry
@@ -144,10 +145,16 @@ async def test_every_peer_down_is_unreachable(store: Store) -> None:
     await store.record(incident.correlation_key, open_if_absent(incident))
     poller, metrics = make_poller(store, [f"http://127.0.0.1:{free_port()}"])
     try:
-        assert await poller.poll_once() == "unreachable"
+        with structlog.testing.capture_logs() as logs:
+            assert await poller.poll_once() == "unreachable"
+            assert await poller.poll_once() == "unreachable"
     finally:
         await poller.session.close()
-    assert polls(metrics, "unreachable") == 1
+    assert polls(metrics, "unreachable") == 2
+    # Logged as a warning once per change of state, not once per poll.
+    warnings = [e for e in logs if e["log_level"] == "warning"]
+    assert [e["event"] for e in warnings] == ["silence_poll_failed"]
+    assert warnings[0]["outcome"] == "unreachable"
 
 
 async def test_storage_down_is_counted(store: Store, answers: tuple[Answers, str]) -> None:
