@@ -12,7 +12,7 @@ from aiohttp import web
 from recorder.evidence.series import Sample, rfc3339, summarize_series
 from recorder.settings import Settings
 from recorder.store.protocol import Store
-from recorder.web.api import require_read
+from recorder.web.access import require_read
 from recorder.web.keys import LOG_FIELDS, SETTINGS, STORE
 
 Stored = Mapping[str, Sequence[tuple[datetime, float]]]
