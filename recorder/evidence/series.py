@@ -7,8 +7,10 @@ import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from recorder.evidence.wording import rfc3339
 
 GAP_FACTOR = 2.5
 """Consecutive samples further apart than this many sampling intervals leave a gap."""
@@ -79,20 +81,6 @@ class SeriesSummary:
             "last_at": rfc3339(self.last_at),
             "gaps": [gap.to_dict() for gap in self.gaps],
         }
-
-
-def rfc3339(at: datetime | None) -> str | None:
-    """RFC 3339 UTC text with a `Z`, milliseconds only when there are any."""
-    if at is None:
-        return None
-    utc = at.astimezone(UTC)
-    spec = "milliseconds" if utc.microsecond else "seconds"
-    return utc.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
-
-
-def json_number(value: float | None) -> float | None:
-    """The value, or None where JSON has no number for it (NaN, ±Inf)."""
-    return value if value is not None and math.isfinite(value) else None
 
 
 def in_order(samples: Sequence[Sample]) -> tuple[Sample, ...]:
