@@ -2,49 +2,43 @@
 
 from __future__ import annotations
 
-import json
-import re
-from datetime import UTC, datetime
-from functools import lru_cache
-from typing import Annotated, NotRequired
+from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, with_config
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
-from alert_adapters.errors import (
-    PayloadInvalid,
-    PayloadNotJSON,
-    UnsupportedVersion,
-    describe_validation_error,
-    json_error,
+from alert_adapters.alert_body import (
+    GO_ZERO_TIME,
+    check_map_sizes,
+    check_strings,
+    read_instant,
 )
+from alert_adapters.errors import ProblemList, UnsupportedVersion
+from alert_adapters.fingerprint import label_fingerprint
+from alert_adapters.json_document import decode_document
 from recorder.core.events import AlertEvent, AlertNotification, AlertStatus
 
 SOURCE = "Alertmanager"
 SUPPORTED_VERSION = "4"
-
-# Go's zero time.Time, which Alertmanager sends as endsAt of every alert still firing.
-_GO_ZERO_TIME = "0001-01-01T00:00:00Z"
-_EXCESS_FRACTION = re.compile(r"(\.\d{6})\d+")
-_TIME_PROBLEM = "not an RFC 3339 timestamp with a UTC offset"
 
 # TypedDicts rather than BaseModels: validating straight into dicts is measurably faster
 # at 50 alerts per notification. Strict: JSON numbers are not accepted as strings.
 # Unknown keys are ignored because every Alertmanager release may add some
 # (notification_reason in v0.32, routeLabels in v0.34).
 _CONFIG = ConfigDict(strict=True, extra="ignore")
+_Labels = dict[str, str]
 
 
 # Key names are the vendor's camelCase: no aliases to look up, easy to grep against docs.
 @with_config(_CONFIG)
 class _Alert(TypedDict):
-    status: AlertStatus
-    labels: dict[str, str]
-    annotations: NotRequired[dict[str, str]]
+    status: Literal["firing", "resolved"]
+    labels: _Labels
+    annotations: NotRequired[_Labels]
     startsAt: str
     endsAt: NotRequired[str]
     generatorURL: NotRequired[str]
-    fingerprint: str
+    fingerprint: NotRequired[str]  # absent before Alertmanager 0.19: computed from labels
 
 
 @with_config(_CONFIG)
@@ -54,16 +48,18 @@ class _Message(TypedDict):
     # fires. Per-alert status is the truth.
     version: str
     groupKey: str
-    alerts: list[_Alert]
+    # Each alert is validated as _Alert on its own, so validation stops at the error cap.
+    alerts: list[Any]
     receiver: NotRequired[str]
-    groupLabels: NotRequired[dict[str, str]]
-    commonLabels: NotRequired[dict[str, str]]
-    commonAnnotations: NotRequired[dict[str, str]]
+    groupLabels: NotRequired[_Labels]
+    commonLabels: NotRequired[_Labels]
+    commonAnnotations: NotRequired[_Labels]
     externalURL: NotRequired[str]
-    truncatedAlerts: NotRequired[Annotated[int, Field(ge=0)]]
+    truncatedAlerts: NotRequired[Annotated[int, Field(ge=0, le=2**31 - 1)]]
 
 
 _MESSAGE = TypeAdapter(_Message)
+_ALERT = TypeAdapter(_Alert)
 
 
 def parse_alertmanager(body: bytes) -> AlertNotification:
@@ -71,91 +67,84 @@ def parse_alertmanager(body: bytes) -> AlertNotification:
 
     Timestamps become timezone-aware UTC datetimes (Go's nanoseconds are truncated to
     microseconds); the zero `endsAt` of a firing alert becomes None. The message's
-    top-level `status` is ignored: only per-alert status is trustworthy.
+    top-level `status` is ignored: only per-alert status is trustworthy. Strings must fit
+    the limits in alert_adapters.limits. Validation stops after MAX_REPORTED_ERRORS
+    problems, so its cost does not grow with a hostile body's number of errors.
 
     Raises:
-        PayloadNotJSON: the body is empty or not JSON.
+        PayloadNotJSON: the body is empty, not UTF-8 or not JSON (see decode_document).
         UnsupportedVersion: `version` is a string other than "4".
         PayloadInvalid: JSON that breaks the version 4 schema (wrong types, no `alerts`,
-            a timestamp that is not RFC 3339).
+            a timestamp that is not RFC 3339 or outside years 1-9999, Go's zero time as
+            `startsAt`) or that storage cannot hold (NUL characters, values over the
+            limits).
     """
-    try:
-        message = _MESSAGE.validate_json(body)
-    except ValidationError as exc:
-        raise _classify(body, exc) from None
-    if message["version"] != SUPPORTED_VERSION:
-        raise UnsupportedVersion(SOURCE, message["version"], SUPPORTED_VERSION)
-
-    alerts: list[AlertEvent] = []
-    problems: list[str] = []
-    for index, alert in enumerate(message["alerts"]):
-        starts_at = _parse_time(alert["startsAt"])
-        ends_raw = alert.get("endsAt", _GO_ZERO_TIME)
-        ends_at = None if ends_raw == _GO_ZERO_TIME else _parse_time(ends_raw)
-        if starts_at is None:
-            problems.append(f"alerts.{index}.startsAt: {_TIME_PROBLEM}")
-        if ends_at is None and ends_raw != _GO_ZERO_TIME:
-            problems.append(f"alerts.{index}.endsAt: {_TIME_PROBLEM}")
-        if starts_at is None or problems:
-            continue
-        alerts.append(
-            AlertEvent(
-                fingerprint=alert["fingerprint"],
-                status=alert["status"],
-                starts_at=starts_at,
-                ends_at=ends_at,
-                labels=alert["labels"],
-                annotations=alert.get("annotations", {}),
-                generator_url=alert.get("generatorURL", ""),
-            )
-        )
-    if problems:
-        raise PayloadInvalid(SOURCE, problems)
-    return AlertNotification(
-        source=SOURCE,
-        receiver=message.get("receiver", ""),
-        group_key=message["groupKey"],
-        alerts=tuple(alerts),
-        group_labels=message.get("groupLabels", {}),
-        common_labels=message.get("commonLabels", {}),
-        common_annotations=message.get("commonAnnotations", {}),
-        external_url=message.get("externalURL", ""),
-        truncated_alerts=message.get("truncatedAlerts", 0),
-    )
+    return read_alertmanager(decode_document(body, SOURCE))
 
 
-@lru_cache(maxsize=4096)
-def _parse_time(text: str) -> datetime | None:
-    """RFC 3339 (Go's RFC3339Nano) to an aware UTC datetime; None if it is not one.
-
-    Cached: an alert group repeats the same few instants in every re-send.
-    """
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        # Older 3.11 patch releases reject more than 6 fractional digits; Go sends up to 9.
-        try:
-            moment = datetime.fromisoformat(_EXCESS_FRACTION.sub(r"\1", text, count=1))
-        except ValueError:
-            return None
-    if moment.tzinfo is None:  # also date-only text: an instant needs its offset
-        return None
-    return moment.astimezone(UTC)
-
-
-def _classify(body: bytes, exc: ValidationError) -> Exception:
-    """Turn a validation failure into the adapter error the caller should see."""
-    syntax = json_error(exc)
-    if syntax is not None:
-        return PayloadNotJSON(SOURCE, "empty body" if not body.strip() else syntax)
-    # Another version may legitimately have another shape: say so rather than list every
-    # mismatch. Only this failure path decodes the body a second time.
-    try:
-        document = json.loads(body)
-    except ValueError:  # pydantic accepted what json rejects: report pydantic's findings
-        document = None
+def read_alertmanager(document: Any) -> AlertNotification:
+    """parse_alertmanager for a body already decoded by decode_document."""
     if isinstance(document, dict):
         version = document.get("version")
         if isinstance(version, str) and version != SUPPORTED_VERSION:
-            return UnsupportedVersion(SOURCE, version, SUPPORTED_VERSION)
-    return PayloadInvalid(SOURCE, describe_validation_error(exc))
+            raise UnsupportedVersion(SOURCE, version, SUPPORTED_VERSION)
+    problems = ProblemList()
+    if not isinstance(document, dict):
+        problems.add("", "Input should be an object")
+    elif check_map_sizes(document, "", problems):
+        try:
+            _MESSAGE.validate_python(document)
+        except ValidationError as exc:
+            problems.add_validation_error(exc)
+        else:
+            check_strings(document, "", problems)
+    problems.raise_if_any(SOURCE)
+
+    alerts: list[AlertEvent] = []
+    for index, alert in enumerate(document["alerts"]):
+        if problems.full:
+            break
+        event = _alert_event(alert, f"alerts.{index}", problems)
+        if event is not None:
+            alerts.append(event)
+    problems.raise_if_any(SOURCE)
+    return AlertNotification(
+        source=SOURCE,
+        receiver=document.get("receiver", ""),
+        group_key=document["groupKey"],
+        alerts=tuple(alerts),
+        group_labels=document.get("groupLabels", {}),
+        common_labels=document.get("commonLabels", {}),
+        common_annotations=document.get("commonAnnotations", {}),
+        external_url=document.get("externalURL", ""),
+        truncated_alerts=document.get("truncatedAlerts", 0),
+    )
+
+
+def _alert_event(alert: Any, at: str, problems: ProblemList) -> AlertEvent | None:
+    """One validated alert, or None after adding its problems to `problems`."""
+    if isinstance(alert, dict) and not check_map_sizes(alert, at, problems):
+        return None
+    try:
+        _ALERT.validate_python(alert)
+    except ValidationError as exc:
+        problems.add_validation_error(exc, at)
+        return None
+    # Validation passed in strict mode, so the decoded values have exactly the declared
+    # types: use them rather than the validated copy (half the objects for the GC).
+    before = len(problems.lines)
+    check_strings(alert, at, problems)
+    starts_at = read_instant(alert["startsAt"], f"{at}.startsAt", problems, start=True)
+    ends_raw = alert.get("endsAt", GO_ZERO_TIME)
+    ends_at = read_instant(ends_raw, f"{at}.endsAt", problems, start=False)
+    if starts_at is None or len(problems.lines) > before:
+        return None
+    return AlertEvent(
+        fingerprint=alert.get("fingerprint") or label_fingerprint(alert["labels"]),
+        status=AlertStatus(alert["status"]),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        labels=alert["labels"],
+        annotations=alert.get("annotations", {}),
+        generator_url=alert.get("generatorURL", ""),
+    )

@@ -10,6 +10,20 @@ from pydantic import ValidationError
 MAX_REPORTED_ERRORS = 10
 
 
+# Adapters validate decoded JSON values; the sender should read JSON's words, not Python's.
+_JSON_WORDING = {
+    "Input should be a valid dictionary": "Input should be an object",
+    "Input should be a valid list": "Input should be a valid array",
+}
+_MODEL_INPUT = "Input should be a valid dictionary or instance of "
+
+
+def _json_wording(message: str) -> str:
+    if message.startswith(_MODEL_INPUT):  # names a private model class
+        return "Input should be an object"
+    return _JSON_WORDING.get(message, message)
+
+
 class PayloadError(Exception):
     """Base class: the request body cannot be turned into events."""
 
@@ -48,6 +62,42 @@ class PayloadInvalid(PayloadError):
         super().__init__(f"{source} payload does not match the schema: " + "; ".join(self.errors))
 
 
+class ProblemList:
+    """Problems found while validating, kept to MAX_REPORTED_ERRORS.
+
+    Validation stops as soon as the list is full (`full`), so a hostile body with a
+    million bad entries costs no more than one with ten.
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    @property
+    def full(self) -> bool:
+        return len(self.lines) >= MAX_REPORTED_ERRORS
+
+    def add(self, path: str, message: str) -> None:
+        """One `path: message` line, unless the list is full."""
+        if not self.full:
+            self.lines.append(f"{path or '(body)'}: {message}")
+
+    def add_validation_error(self, error: ValidationError, at: str = "") -> None:
+        """The lines describe_validation_error makes, up to what the list still holds."""
+        for line in describe_validation_error(error, at):
+            if self.full:
+                return
+            self.lines.append(line)
+
+    def raise_if_any(self, source: str) -> None:
+        """Raise PayloadInvalid with the problems found, saying if validation stopped early."""
+        if not self.lines:
+            return
+        lines = list(self.lines)
+        if self.full:
+            lines.append(f"(validation stopped after {MAX_REPORTED_ERRORS} problems)")
+        raise PayloadInvalid(source, lines)
+
+
 def describe_validation_error(error: ValidationError, at: str = "") -> list[str]:
     """One `path: message` line per pydantic error, without echoing the offending input.
 
@@ -56,7 +106,7 @@ def describe_validation_error(error: ValidationError, at: str = "") -> list[str]
     details = error.errors(include_url=False, include_context=False, include_input=False)
     lines = [
         f"{'.'.join([at, *(str(part) for part in detail['loc'])]).strip('.') or '(body)'}: "
-        f"{detail['msg']}"
+        f"{_json_wording(detail['msg'])}"
         for detail in details[:MAX_REPORTED_ERRORS]
     ]
     if len(details) > MAX_REPORTED_ERRORS:

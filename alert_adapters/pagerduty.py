@@ -6,17 +6,20 @@ event types over time and drops (then disables) subscriptions whose deliveries g
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from alert_adapters.errors import (
-    PayloadInvalid,
-    PayloadNotJSON,
-    describe_validation_error,
-    json_error,
+from alert_adapters.errors import PayloadError, PayloadInvalid, describe_validation_error
+from alert_adapters.json_document import decode_document
+from alert_adapters.limits import (
+    INCIDENT_KEY_MAX_BYTES,
+    PAGERDUTY_ID_MAX_BYTES,
+    TEXT_MAX_BYTES,
+    text_problem,
+    utc_instant,
 )
 from recorder.core.events import PagedIncident, PagedIncidentStatus, PageEvent, PageEventKind
 
@@ -66,6 +69,9 @@ _FULL_INCIDENT_KINDS = frozenset(
 
 # Lax on purpose: a 4xx makes PagerDuty drop the delivery, so accept what parses sensibly.
 _CONFIG = ConfigDict(extra="ignore", frozen=True)
+# Lists are bounded so that a hostile body cannot make pydantic list a million errors
+# (PagerDuty sends a handful of assignees and log entries, and one V2 message at a time).
+_MAX_ITEMS = 1000
 
 
 class _Reference(BaseModel):
@@ -108,7 +114,7 @@ class _V3Incident(BaseModel):
     service: _Reference | None = None
     urgency: str | None = None
     priority: _Reference | None = None
-    assignees: list[_Reference] = Field(default_factory=list)
+    assignees: list[_Reference] = Field(default_factory=list, max_length=_MAX_ITEMS)
 
 
 class _V3IncidentChild(BaseModel):
@@ -147,7 +153,7 @@ class _V2Incident(BaseModel):
     service: _V2Service | None = None
     urgency: str | None = None
     priority: _Reference | None = None
-    assignments: list[_V2Assignment] = Field(default_factory=list)
+    assignments: list[_V2Assignment] = Field(default_factory=list, max_length=_MAX_ITEMS)
     last_status_change_by: _Reference | None = None
 
 
@@ -172,65 +178,126 @@ class _V2Message(BaseModel):
     event: str
     created_on: AwareDatetime
     incident: Any = None  # validated only for the events the recorder understands
-    log_entries: list[_V2LogEntry] = Field(default_factory=list)
+    log_entries: list[_V2LogEntry] = Field(default_factory=list, max_length=_MAX_ITEMS)
 
 
 class _V2Envelope(BaseModel):
     model_config = _CONFIG
 
-    messages: list[Any]
+    # PagerDuty batches at most a few messages per V2 delivery.
+    messages: Annotated[list[Any], Field(max_length=_MAX_ITEMS)]
 
 
-_DOCUMENT = TypeAdapter(dict[str, Any])
 _Model = TypeVar("_Model", bound=BaseModel)
 
 
-def is_legacy_v2(body: bytes) -> bool:
+@dataclass(frozen=True, slots=True)
+class PagerDutyBody:
+    """A PagerDuty webhook body decoded once: the raw bytes, which signatures cover, and
+    their JSON value."""
+
+    raw: bytes
+    document: Any
+
+    @property
+    def legacy_v2(self) -> bool:
+        """True for the legacy V2 form (`messages`, no `event`); anything else is V3."""
+        return isinstance(self.document, dict) and _is_v2(self.document)
+
+
+def decode_pagerduty(body: bytes) -> PagerDutyBody:
+    """Decode a webhook body once, with bounded depth (see decode_document).
+
+    Raises:
+        PayloadNotJSON: the body is empty, not UTF-8 or not JSON.
+    """
+    return PagerDutyBody(body, decode_document(body, SOURCE))
+
+
+def is_legacy_v2(body: bytes | PagerDutyBody) -> bool:
     """True when the body is the legacy V2 form (`messages`, no `event`).
 
     V2 deliveries are unsigned, so the web layer gates them by basic auth instead of the
     V3 signature. Uses the same rule as parse_pagerduty; a body that is not a JSON object
     is not V2.
     """
-    try:
-        document = json.loads(body)
-    except ValueError:
-        return False
-    return isinstance(document, dict) and _is_v2(document)
+    if isinstance(body, bytes):
+        try:
+            body = decode_pagerduty(body)
+        except PayloadError:
+            return False
+    return body.legacy_v2
 
 
-def parse_pagerduty(body: bytes) -> list[PageEvent]:
+def parse_pagerduty(body: bytes | PagerDutyBody) -> list[PageEvent]:
     """Validate one PagerDuty webhook body (V3 or legacy V2) and normalize it.
 
     A V3 body yields exactly one event; a V2 body one event per message. Event types the
     recorder does not use (service.*, early-access types, ...) become IGNORED events with
-    no incident, so the caller can acknowledge and count them.
+    no incident, so the caller can acknowledge and count them. The first message with a
+    problem stops validation.
 
     Raises:
-        PayloadNotJSON: the body is empty or not JSON.
-        PayloadInvalid: no `event` and no `messages`, or a known event type whose fields
-            are missing or of the wrong type.
+        PayloadNotJSON: the body is empty, not UTF-8 or not JSON (see decode_document).
+        PayloadInvalid: no `event` and no `messages`, a known event type whose fields
+            are missing or of the wrong type, a time outside years 1-9999, or a value
+            storage cannot hold (NUL characters, ids or text over the limits in
+            alert_adapters.limits).
     """
-    try:
-        document = _DOCUMENT.validate_json(body)
-    except ValidationError as exc:
-        syntax = json_error(exc)
-        if syntax is not None:
-            raise PayloadNotJSON(SOURCE, "empty body" if not body.strip() else syntax) from None
-        raise PayloadInvalid(SOURCE, describe_validation_error(exc)) from None
+    decoded = decode_pagerduty(body) if isinstance(body, bytes) else body
+    document = decoded.document
+    if not isinstance(document, dict):
+        raise PayloadInvalid(SOURCE, ["(body): Input should be an object"])
     if _is_v2(document):
         envelope = _validate(_V2Envelope, document, "")
-        return [
-            _map_v2(_validate(_V2Message, message, f"messages.{index}"), f"messages.{index}")
-            for index, message in enumerate(envelope.messages)
-        ]
+        events: list[PageEvent] = []
+        for index, message in enumerate(envelope.messages):
+            at = f"messages.{index}"
+            events.append(_checked(_map_v2(_validate(_V2Message, message, at), at), at))
+        return events
     if "event" not in document:
         raise PayloadInvalid(SOURCE, ["event: Field required (or messages, for V2 webhooks)"])
-    return [_map_v3(_validate(_V3Envelope, document, "").event)]
+    return [_checked(_map_v3(_validate(_V3Envelope, document, "").event), "event")]
 
 
 def _is_v2(document: dict[str, Any]) -> bool:
     return "event" not in document and "messages" in document
+
+
+def _checked(event: PageEvent, at: str) -> PageEvent:
+    """The event, unless a string it carries cannot be stored (then PayloadInvalid).
+
+    Paths name the normalized field under the event or message, e.g. `event.incident.id`.
+    """
+    texts: list[tuple[str, str | None, int]] = [
+        ("id", event.event_id, PAGERDUTY_ID_MAX_BYTES),
+        ("event_type", event.event_type, TEXT_MAX_BYTES),
+        ("agent", event.agent, TEXT_MAX_BYTES),
+        ("text", event.text, TEXT_MAX_BYTES),
+    ]
+    paged = event.incident
+    if paged is not None:
+        texts += [
+            ("incident.id", paged.id, PAGERDUTY_ID_MAX_BYTES),
+            ("incident.incident_key", paged.incident_key, INCIDENT_KEY_MAX_BYTES),
+            ("incident.html_url", paged.html_url, TEXT_MAX_BYTES),
+            ("incident.title", paged.title, TEXT_MAX_BYTES),
+            ("incident.service", paged.service, TEXT_MAX_BYTES),
+            ("incident.urgency", paged.urgency, TEXT_MAX_BYTES),
+            ("incident.priority", paged.priority, TEXT_MAX_BYTES),
+        ]
+        texts += [
+            (f"incident.assignees.{i}", name, TEXT_MAX_BYTES)
+            for i, name in enumerate(paged.assignees)
+        ]
+    problems = [
+        f"{at}.{path}: {problem}"
+        for path, value, limit in texts
+        if value is not None and (problem := text_problem(value, limit)) is not None
+    ]
+    if problems:
+        raise PayloadInvalid(SOURCE, problems[:10])
+    return event
 
 
 def _map_v3(event: _V3Event) -> PageEvent:
@@ -252,7 +319,7 @@ def _map_v3(event: _V3Event) -> PageEvent:
         event_id=event.id,
         event_type=event.event_type,
         kind=kind,
-        occurred_at=event.occurred_at.astimezone(UTC),
+        occurred_at=_utc(event.occurred_at, "event.occurred_at"),
         agent=event.agent.summary if event.agent else None,
         incident=incident,
         text=text,
@@ -270,7 +337,7 @@ def _v3_incident(data: _V3Incident) -> PagedIncident:
         service=data.service.summary if data.service else None,
         urgency=data.urgency,
         priority=data.priority.summary if data.priority else None,
-        created_at=_utc(data.created_at),
+        created_at=_utc_or_none(data.created_at, "event.data.created_at"),
         assignees=tuple(ref.summary for ref in data.assignees if ref.summary),
     )
 
@@ -288,7 +355,7 @@ def _map_v2(message: _V2Message, prefix: str) -> PageEvent:
     agent = next((entry.agent.summary for entry in message.log_entries if entry.agent), None)
     if kind is not PageEventKind.IGNORED:
         data = _validate(_V2Incident, message.incident, f"{prefix}.incident")
-        incident = _v2_incident(data)
+        incident = _v2_incident(data, f"{prefix}.incident")
         # The status changer is a person only when it is a user (it is the service on
         # triggers raised by an integration).
         changer = data.last_status_change_by
@@ -310,14 +377,14 @@ def _map_v2(message: _V2Message, prefix: str) -> PageEvent:
         event_id=message.id,
         event_type=message.event,
         kind=kind,
-        occurred_at=message.created_on.astimezone(UTC),
+        occurred_at=_utc(message.created_on, f"{prefix}.created_on"),
         agent=agent,
         incident=incident,
         text=text,
     )
 
 
-def _v2_incident(data: _V2Incident) -> PagedIncident:
+def _v2_incident(data: _V2Incident, at: str) -> PagedIncident:
     service = (data.service.name or data.service.summary) if data.service else None
     return PagedIncident(
         id=data.id,
@@ -329,7 +396,7 @@ def _v2_incident(data: _V2Incident) -> PagedIncident:
         service=service,
         urgency=data.urgency,
         priority=data.priority.summary if data.priority else None,
-        created_at=_utc(data.created_at),
+        created_at=_utc_or_none(data.created_at, f"{at}.created_at"),
         assignees=tuple(a.assignee.summary for a in data.assignments if a.assignee.summary),
     )
 
@@ -342,8 +409,16 @@ def _status(raw: str | None) -> PagedIncidentStatus | None:
         return None
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    return moment.astimezone(UTC) if moment is not None else None
+def _utc(moment: datetime, at: str) -> datetime:
+    """The instant in UTC; PayloadInvalid when storage could not hold it."""
+    instant = utc_instant(moment)
+    if isinstance(instant, str):
+        raise PayloadInvalid(SOURCE, [f"{at}: {instant}"])
+    return instant
+
+
+def _utc_or_none(moment: datetime | None, at: str) -> datetime | None:
+    return None if moment is None else _utc(moment, at)
 
 
 def _validate(model: type[_Model], value: object, at: str) -> _Model:

@@ -36,7 +36,7 @@ DURATION_BUCKETS = (
 )
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 
-SOURCES = ("alertmanager", "pagerduty")
+SOURCES = ("alertmanager", "grafana", "pagerduty")
 OUTCOMES = ("stored", "duplicate", "ignored", "rejected", "error")
 SAMPLER_OUTCOMES = ("ok", "error")
 

@@ -11,6 +11,7 @@ import structlog
 from recorder.clock import Clock
 from recorder.core.correlation import split_by_key
 from recorder.core.events import AlertNotification, PageEvent, PageEventKind
+from recorder.core.frozen import freeze_on_resolution
 from recorder.core.incident import IncidentView, Outcome
 from recorder.core.lifecycle import Policy, decide_notification
 from recorder.core.links import event_link_key, group_link_key
@@ -40,8 +41,12 @@ class Recording:
         clock: Clock,
         metrics: RecorderMetrics,
         log: structlog.typing.FilteringBoundLogger,
+        figure_settings: str | None = None,
     ) -> None:
+        """`figure_settings` (`Settings.figure_snapshot()`) is kept with each incident when
+        it resolves; None keeps nothing."""
         self.store = store
+        self.figure_settings = figure_settings
         self.policy = policy
         self.correlate_by = tuple(correlate_by)
         self.clock = clock
@@ -61,8 +66,10 @@ class Recording:
                 key: str = key,
                 new_id: str = new_id,
             ) -> Outcome:
-                return decide_notification(
-                    view, part, correlation_key=key, now=now, new_id=new_id, policy=self.policy
+                return self._settle(
+                    decide_notification(
+                        view, part, correlation_key=key, now=now, new_id=new_id, policy=self.policy
+                    )
                 )
 
             link_key = group_link_key(notification.group_key)
@@ -93,7 +100,9 @@ class Recording:
         new_id = new_incident_id(now)
 
         def decide(view: IncidentView | None) -> Outcome:
-            return decide_page_event(view, event, now=now, new_id=new_id, policy=policy)
+            return self._settle(
+                decide_page_event(view, event, now=now, new_id=new_id, policy=policy)
+            )
 
         outcome = await self.store.record_page(
             delivery, pagerduty_id=paged.id, link_key=event_link_key(event), decide=decide
@@ -107,9 +116,14 @@ class Recording:
 
     async def update(self, incident_id: str, decide: DecideExisting) -> Outcome:
         """Apply one decision to an existing incident."""
-        outcome = await self.store.update(incident_id, decide)
+        outcome = await self.store.update(incident_id, lambda view: self._settle(decide(view)))
         self._after(outcome)
         return outcome
+
+    def _settle(self, outcome: Outcome) -> Outcome:
+        """Keep the figure settings with an incident that resolves, drop them on re-open
+        (inside the decision, so the copy is written in the same transaction)."""
+        return freeze_on_resolution(outcome, self.figure_settings)
 
     def _after(self, outcome: Outcome) -> None:
         self.metrics.observe(outcome)

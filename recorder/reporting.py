@@ -134,7 +134,7 @@ def build_evidence_for(
         interval_seconds=settings.sampling.interval.total_seconds(),
         thresholds=evidence_thresholds(settings),
         unsampled=unsampled,
-        configured=[signal.name for signal in settings.signals],
+        configured=[signal.name for signal in settings.effective_signals()],
     )
 
 
@@ -150,6 +150,8 @@ async def load_report_input(
     """Everything the pure report needs: incident, timeline, related, samples and the
     evidence built from them (pass `samples` when the caller already loaded them)."""
     view = await store.load(incident_id)
+    # A resolved incident's figures follow the settings it resolved under.
+    settings = settings.with_figure_snapshot(view.incident.figure_settings)
     timeline = full_timeline(await store.load_timeline(incident_id), view.alerts.values())
     related = await store.find_related(view.incident, limit=RELATED_LIMIT)
     if samples is None:
@@ -183,6 +185,8 @@ async def render_chart(
     """The SVG of one stored signal with the figures' warning level; None when the
     incident has no samples of `signal`."""
     view = await store.load(incident_id)
+    # A resolved incident's chart draws the levels it resolved under, as its figures do.
+    settings = settings.with_figure_snapshot(view.incident.figure_settings)
     samples = await store.load_samples(incident_id)
     if signal not in samples:
         return None

@@ -37,7 +37,7 @@ from recorder.sampling.promapi import (
     PrometheusClient,
     PrometheusError,
 )
-from recorder.sampling.signals import Signal
+from recorder.sampling.signals import DEFAULT_SERVICE_LABELS, Signal
 from recorder.store.errors import StoreError
 from recorder.store.protocol import SamplingTarget, Store, StoredSample
 
@@ -103,6 +103,7 @@ class Sampler:
         holder: str | None = None,
         resolved_within: timedelta = RESOLVED_WITHIN,
         max_targets: int = MAX_TARGETS,
+        service_labels: Sequence[str] = DEFAULT_SERVICE_LABELS,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
@@ -120,6 +121,7 @@ class Sampler:
         self.ttl = lease_ttl(timing.interval, query_timeout)
         self.resolved_within = resolved_within
         self.max_targets = max_targets
+        self.service_labels = tuple(service_labels)
         self._semaphore = asyncio.Semaphore(concurrency)
         self._held: dict[str, _Held] = {}
         self._prometheus_failing = False
@@ -219,6 +221,7 @@ class Sampler:
             cursors=state.cursors,
             now=now,
             timing=self.timing,
+            service_labels=self.service_labels,
         )
         for missing in work.unsampled:
             if missing.signal not in state.unsampled_saved:

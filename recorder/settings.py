@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
@@ -18,10 +20,19 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from recorder.core.durations import parse_duration
 from recorder.core.lifecycle import DEFAULT_SEVERITY_MAP
+from recorder.sampling.presets import PRESETS
+from recorder.sampling.selection import (
+    SignalConfigError,
+    SignalEntry,
+    select_signals,
+    unknown_preset,
+)
+from recorder.sampling.signals import DEFAULT_SERVICE_LABELS, DEFAULT_SIGNALS, Signal
 
 
 def _duration(value: object) -> object:
@@ -54,19 +65,7 @@ SECRET_FIELDS = frozenset(
     {"alertmanager_token", "pagerduty_secret", "pagerduty_v2_basic_auth", "api_token"}
 )
 
-DEFAULT_SIGNALS: tuple[tuple[str, str], ...] = (
-    (
-        "error_rate",
-        'sum(rate(http_requests_total{service="{{service}}",status=~"5.."}[1m])) / '
-        'sum(rate(http_requests_total{service="{{service}}"}[1m]))',
-    ),
-    (
-        "error_count",
-        'sum(increase(http_requests_total{service="{{service}}",status=~"5.."}[1m]))',
-    ),
-    ("pool_in_use", 'sum(db_pool_connections_in_use{service="{{service}}"})'),
-    ("pool_max", 'sum(db_pool_connections_max{service="{{service}}"})'),
-)
+_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
 
 
 class SettingsError(Exception):
@@ -82,7 +81,19 @@ class SamplingSettings(_Strict):
 
     interval: Duration = timedelta(seconds=15)
     baseline_window: Duration = timedelta(hours=1)
+    recovery_tail: Duration = timedelta(minutes=10)
+    """How long sampling goes on after resolution, so the chart shows whether recovery held."""
     concurrency: int = Field(default=16, ge=1, le=256)
+    presets: tuple[str, ...] = ()
+    """Whole signal sets for well-known exporters (recorder.sampling.presets)."""
+
+    @field_validator("presets")
+    @classmethod
+    def _known_presets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if name not in PRESETS:
+                raise ValueError(unknown_preset(name))
+        return value
 
     @field_validator("interval", "baseline_window")
     @classmethod
@@ -91,12 +102,33 @@ class SamplingSettings(_Strict):
             raise ValueError("must be longer than 0s")
         return value
 
+    @field_validator("recovery_tail")
+    @classmethod
+    def _not_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("must be 0s or longer")
+        return value
+
 
 class SignalSettings(_Strict):
-    """One PromQL query sampled per incident; `{{label}}` is filled from its labels."""
+    """One `[[signals]]` entry: a PromQL query sampled per incident (`{{label}}` is filled
+    from its labels), or a preset with optional overrides (recorder.sampling.selection)."""
 
-    name: str = Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-    query: str = Field(min_length=1)
+    name: str | None = Field(default=None, pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+    query: str | None = Field(default=None, min_length=1)
+    preset: str | None = None
+    role: str | None = None
+
+    @model_validator(mode="after")
+    def _query_or_preset(self) -> SignalSettings:
+        if self.preset is None and (self.name is None or self.query is None):
+            raise ValueError("give `name` and `query`, or `preset` (see recorder signals)")
+        if self.preset is not None and self.preset not in PRESETS:
+            raise ValueError(unknown_preset(self.preset))
+        return self
+
+    def entry(self) -> SignalEntry:
+        return SignalEntry(name=self.name, query=self.query, preset=self.preset, role=self.role)
 
 
 class ThresholdSettings(_Strict):
@@ -128,12 +160,13 @@ class Settings(_Strict):
     slo_target: float | None = Field(default=0.999, gt=0, lt=1)
     severity: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_SEVERITY_MAP))
     sampling: SamplingSettings = SamplingSettings()
-    signals: tuple[SignalSettings, ...] = tuple(
-        SignalSettings(name=n, query=q) for n, q in DEFAULT_SIGNALS
-    )
+    signals: tuple[SignalSettings, ...] | None = None
+    """`[[signals]]` as configured; None (not configured) samples the example signals
+    unless `[sampling] presets` is set. See `effective_signals`."""
     thresholds: ThresholdSettings = ThresholdSettings()
+    service_labels: tuple[str, ...] = DEFAULT_SERVICE_LABELS
     pagerduty_resolve_policy: Literal["resolve", "record_only"] = "resolve"
-    body_limit: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    body_limit: int = Field(default=16 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 
     @field_validator("listen")
     @classmethod
@@ -170,14 +203,33 @@ class Settings(_Strict):
             raise ValueError('"group_key" cannot be combined with labels')
         return value
 
-    @field_validator("signals")
+    @field_validator("service_labels")
     @classmethod
-    def _unique_signals(cls, value: tuple[SignalSettings, ...]) -> tuple[SignalSettings, ...]:
-        names = [s.name for s in value]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"signal names must be unique: {', '.join(duplicates)}")
+    def _service_labels(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError('must name at least one label, e.g. ["service", "job"]')
+        for label in value:
+            if not _LABEL_NAME.match(label):
+                raise ValueError(
+                    f"{label!r} is not a Prometheus label name (letters, digits and _)"
+                )
         return value
+
+    @model_validator(mode="after")
+    def _usable_signals(self) -> Settings:
+        try:
+            self.effective_signals()
+        except SignalConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    def effective_signals(self) -> tuple[Signal, ...]:
+        """The signals sampled: `[sampling] presets` and `[[signals]]` combined. The
+        example signals apply only while neither is configured."""
+        entries = self.signals
+        if entries is None:
+            entries = () if self.sampling.presets else _EXAMPLE_SIGNALS
+        return select_signals(self.sampling.presets, [e.entry() for e in entries])
 
     @property
     def host(self) -> str:
@@ -193,16 +245,72 @@ class Settings(_Strict):
             return []
         return [s.strip() for s in self.pagerduty_secret.get_secret_value().split(",") if s.strip()]
 
+    def figure_snapshot(self) -> str:
+        """The settings that shape a report's figures, as canonical JSON: what an incident
+        keeps when it resolves (see `recorder.core.frozen`). Durations are seconds."""
+        names = [n for n in FROZEN_AT_RESOLUTION if n in type(self).model_fields]
+        data = _plain(self.model_dump(mode="python", include=set(names)))
+        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+    def with_figure_snapshot(self, snapshot: str | None) -> Settings:
+        """These settings with an incident's frozen ones in force (unchanged for None).
+
+        A setting the snapshot lacks (added to the recorder after it was taken) keeps its
+        current value; one it has that the recorder no longer knows is left out."""
+        if snapshot is None:
+            return self
+        frozen = json.loads(snapshot)
+        data = self.model_dump(mode="python")
+        for name in FROZEN_AT_RESOLUTION:
+            if name not in frozen or name not in data:
+                continue
+            value = frozen[name]
+            if isinstance(data[name], dict) and isinstance(value, dict) and name != "severity":
+                model = type(getattr(self, name))
+                known = {k: v for k, v in value.items() if k in model.model_fields}
+                data[name] = {**data[name], **known}
+            else:
+                data[name] = value
+        return type(self).model_validate(data)
+
     def masked(self) -> dict[str, Any]:
         """Effective settings as plain data, secrets and database passwords masked."""
         data = self.model_dump(mode="json")
         for name in SECRET_FIELDS:
             if data.get(name) is not None:
                 data[name] = "***"
+        data["effective_signals"] = [
+            {"name": s.name, "query": s.query, "from": s.origin} for s in self.effective_signals()
+        ]
         data["database_url"] = mask_url(self.database_url)
         if self.prometheus_url:
             data["prometheus_url"] = mask_url(self.prometheus_url)
         return data
+
+
+# The interface's example signals, sampled while neither presets nor [[signals]] are set.
+_EXAMPLE_SIGNALS = tuple(SignalSettings(name=s.name, query=s.query) for s in DEFAULT_SIGNALS)
+
+# What shapes a report's figures, kept with an incident when it resolves.
+FROZEN_AT_RESOLUTION: tuple[str, ...] = (
+    "slo_target",
+    "severity",
+    "sampling",
+    "signals",
+    "thresholds",
+    "service_labels",
+)
+
+
+def _plain(value: Any) -> Any:
+    """Plain JSON data: durations as seconds, tuples as lists."""
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def mask_url(url: str) -> str:

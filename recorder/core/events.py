@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+# Kinds of alert links, in the order reports list them.
+LINK_KINDS: tuple[str, ...] = ("dashboard", "panel", "image", "silence")
+
 
 class AlertStatus(StrEnum):
     """State of one alert as the alert router reports it."""
@@ -20,6 +23,9 @@ class AlertEvent:
     """One alert inside a notification: identity is (fingerprint, starts_at).
 
     `ends_at` is None while the alert fires (routers send a zero time for that).
+    `value_text` is what the evaluated queries returned, as people read it
+    ("B=44.2, C=1"; "" when the sender gives none). `links` maps a kind of page about
+    the alert (see LINK_KINDS) to its absolute http(s) URL.
     """
 
     fingerprint: str
@@ -29,6 +35,8 @@ class AlertEvent:
     labels: Mapping[str, str]
     annotations: Mapping[str, str]
     generator_url: str = ""
+    value_text: str = ""
+    links: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

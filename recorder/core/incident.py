@@ -79,8 +79,24 @@ RECORDER = "Recorder"
 
 
 @dataclass(frozen=True, slots=True)
+class AlertText:
+    """What an alert said at one moment: its annotations and, where the source sends one,
+    its value text (Grafana's valueString)."""
+
+    annotations: Mapping[str, str]
+    value: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class AlertState:
-    """The recorder's knowledge of one distinct alert (fingerprint + starts_at)."""
+    """The recorder's knowledge of one distinct alert (fingerprint + starts_at).
+
+    `annotations` are the latest the router sent; `at_firing` and `at_resolution` keep
+    what the alert said when it fired and when it resolved (None where not recorded:
+    alerts stored before these were kept, or first seen already resolved).
+    `value_text` and `links` are as the alert's first notification gave them: the
+    values when it fired, and the sender's pages about it (see AlertEvent).
+    """
 
     fingerprint: str
     starts_at: datetime
@@ -91,10 +107,27 @@ class AlertState:
     generator_url: str
     received_at: datetime
     updated_at: datetime
+    at_firing: AlertText | None = None
+    at_resolution: AlertText | None = None
+    value_text: str = ""
+    links: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, datetime]:
         return (self.fingerprint, self.starts_at)
+
+    @property
+    def firing_text(self) -> AlertText:
+        """What the alert said when it fired; the latest annotations where that was not
+        recorded (older rows keep what they showed before)."""
+        return self.at_firing or AlertText(self.annotations, self.value_text)
+
+    @property
+    def resolution_text(self) -> AlertText | None:
+        """What the alert said when it resolved (None while it fires)."""
+        if self.status is not AlertStatus.RESOLVED:
+            return None
+        return self.at_resolution or AlertText(self.annotations)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +181,10 @@ class Incident:
     severity_source: str = "alerts"
     human: Mapping[str, str] = field(default_factory=dict)
     pagerduty: PagerDutyLink | None = None
+    figure_settings: str | None = None
+    """JSON of the settings that shaped the figures, kept when the incident resolved (so
+    its report never changes) and dropped when it re-opens; see `freeze_on_resolution`.
+    Opaque to the core: `recorder.settings` writes and reads it."""
 
     @property
     def is_open(self) -> bool:

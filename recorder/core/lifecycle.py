@@ -11,6 +11,7 @@ from recorder.core.events import AlertEvent, AlertNotification, AlertStatus
 from recorder.core.incident import (
     RECORDER,
     AlertState,
+    AlertText,
     Incident,
     IncidentStatus,
     IncidentView,
@@ -92,16 +93,28 @@ def new_alert_events(
 
 
 def _to_state(event: AlertEvent, known: AlertState | None, now: datetime) -> AlertState:
+    """The alert's new state. Its text at firing is the first firing notification's (the
+    repeats Alertmanager sends are duplicates); its text at resolution the resolved one's."""
+    text = AlertText(dict(event.annotations), event.value_text)
+    resolved = event.status is AlertStatus.RESOLVED
+    # Values and links are kept as first seen: the values when the alert fired. A
+    # resolved-only alert (first seen resolved) has only its resolution's.
+    value_text = known.value_text if known is not None else event.value_text
+    links = {**event.links, **known.links} if known is not None else dict(event.links)
     return AlertState(
         fingerprint=event.fingerprint,
         starts_at=event.starts_at,
         status=event.status,
-        ends_at=event.ends_at if event.status is AlertStatus.RESOLVED else None,
+        ends_at=event.ends_at if resolved else None,
         labels=dict(event.labels),
         annotations=dict(event.annotations),
         generator_url=event.generator_url,
         received_at=known.received_at if known else now,
         updated_at=now,
+        at_firing=known.at_firing if known else (None if resolved else text),
+        at_resolution=text if resolved else None,
+        value_text=value_text,
+        links=links,
     )
 
 

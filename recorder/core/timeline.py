@@ -11,16 +11,27 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from recorder.core.events import AlertEvent, AlertStatus
-from recorder.core.incident import RECORDER, AlertState, TimelineEntry, TimelineKind
+from recorder.core.incident import RECORDER, AlertState, AlertText, TimelineEntry, TimelineKind
 
 ALERT_SOURCE = "Alertmanager"
 
 
-def describe_alert(alert: AlertEvent | AlertState) -> str:
-    """`"AlertName" — summary`, the way alerts are named in the timeline."""
+def describe_alert(alert: AlertEvent | AlertState, text: AlertText | None = None) -> str:
+    """`"AlertName" — summary (value)`, the way alerts are named in the timeline.
+
+    `text` is what the alert said at the moment described (at firing, at resolution);
+    by default what the event says, or what the stored alert said when it fired.
+    """
     name = alert.labels.get("alertname", alert.fingerprint)
-    summary = alert.annotations.get("summary") or alert.annotations.get("description")
-    return f'"{name}"' + (f" — {summary}" if summary else "")
+    if text is not None:
+        said = text
+    elif isinstance(alert, AlertEvent):
+        said = AlertText(alert.annotations, alert.value_text)
+    else:
+        said = alert.firing_text
+    summary = said.annotations.get("summary") or said.annotations.get("description")
+    described = f'"{name}"' + (f" — {summary}" if summary else "")
+    return described + (f" ({said.value})" if said.value else "")
 
 
 def opened_entry(source: str, at: datetime) -> TimelineEntry:
@@ -36,13 +47,14 @@ def opened_entry(source: str, at: datetime) -> TimelineEntry:
 
 
 def alert_entries(alerts: Iterable[AlertState]) -> list[TimelineEntry]:
-    """One "firing" entry per alert at its startsAt, one "resolved" at its endsAt."""
+    """One "firing" entry per alert at its startsAt quoting what it said then, one
+    "resolved" at its endsAt quoting what it said when it resolved."""
     entries: list[TimelineEntry] = []
     for alert in sorted(alerts, key=lambda a: (a.starts_at, a.fingerprint)):
         entries.append(
             TimelineEntry(
                 at=alert.starts_at,
-                event=f"Alert firing: {describe_alert(alert)}",
+                event=f"Alert firing: {describe_alert(alert, alert.firing_text)}",
                 action="Alert triggered",
                 by=ALERT_SOURCE,
                 source=ALERT_SOURCE,
@@ -53,7 +65,7 @@ def alert_entries(alerts: Iterable[AlertState]) -> list[TimelineEntry]:
             entries.append(
                 TimelineEntry(
                     at=alert.ends_at or alert.starts_at,
-                    event=f"Alert resolved: {describe_alert(alert)}",
+                    event=f"Alert resolved: {describe_alert(alert, alert.resolution_text)}",
                     action="Alert resolved",
                     by=ALERT_SOURCE,
                     source=ALERT_SOURCE,

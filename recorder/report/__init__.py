@@ -6,7 +6,6 @@ from recorder.report.assembly import build_report
 from recorder.report.document import report_to_json
 from recorder.report.markdown import render_markdown
 from recorder.report.model import (
-    AlertText,
     HumanText,
     Instant,
     Report,
@@ -15,7 +14,6 @@ from recorder.report.model import (
 )
 
 __all__ = [
-    "AlertText",
     "HumanText",
     "Instant",
     "Report",

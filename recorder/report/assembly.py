@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC
 
+from recorder.core.events import LINK_KINDS
 from recorder.core.incident import HUMAN_FIELDS, AlertState, Incident, TimelineKind
 from recorder.core.lifecycle import build_title, severity_rank
 from recorder.evidence.model import Figure
@@ -29,6 +30,12 @@ from recorder.report.text import compose_text
 
 SERVICE_LABELS: tuple[str, ...] = ("service", "job", "namespace")
 RUNBOOK_ANNOTATIONS: tuple[str, ...] = ("runbook_url", "runbook")
+_LINK_TITLES: Mapping[str, str] = {
+    "dashboard": "Dashboard",
+    "panel": "Panel",
+    "image": "Panel image",
+    "silence": "Silence",
+}
 ACTION_KINDS = frozenset({TimelineKind.ACKNOWLEDGED, TimelineKind.NOTE, TimelineKind.MANUAL})
 # A list people read, not a second timeline: the rest stays in the Timeline section.
 IMMEDIATE_ACTIONS_SHOWN = 25
@@ -85,7 +92,7 @@ def build_report(data: ReportInput) -> Report:
         services_affected=services,
         alert_names=alert_names,
         alert_summaries=_distinct(
-            _firing_annotations(data, alert).get("summary", "") for alert in _alerts_in_order(data)
+            alert.firing_text.annotations.get("summary", "") for alert in _alerts_in_order(data)
         ),
         detected_by_alert=_opened_by_alert(incident),
         acknowledged_by=incident.acknowledged_by,
@@ -104,12 +111,6 @@ def build_report(data: ReportInput) -> Report:
         chart_links=dict(data.chart_links),
         text=text,
     )
-
-
-def _firing_annotations(data: ReportInput, alert: AlertState) -> Mapping[str, str]:
-    """What the alert said when it fired: the kept copy, else its stored annotations."""
-    said = data.alert_texts.get(alert.key)
-    return said.firing if said is not None else alert.annotations
 
 
 def _title(data: ReportInput) -> str:
@@ -200,6 +201,11 @@ def _links(data: ReportInput) -> tuple[Link, ...]:
         )
         if alert.generator_url:
             links.append(Link(f"Alert source ({name})", alert.generator_url))
+        links.extend(
+            Link(f"{_LINK_TITLES[kind]} ({name})", alert.links[kind])
+            for kind in LINK_KINDS
+            if kind in alert.links
+        )
     seen: set[str] = set()
     unique: list[Link] = []
     for link in links:

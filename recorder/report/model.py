@@ -26,19 +26,6 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True, slots=True)
-class AlertText:
-    """What one alert said: its annotations as they were when it fired and when it resolved.
-
-    `resolved` is None while the alert fires (or when only one copy was kept). The storage
-    side fills this per alert (keyed by AlertState.key in ReportInput.alert_texts); without
-    it the report quotes the stored annotations for both.
-    """
-
-    firing: Mapping[str, str]
-    resolved: Mapping[str, str] | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class SignalTable:
     """A few samples of one signal, printed as a small table in Metrics, or one line when
     the signal never changed (`constant`: "pool_max 100 connections throughout")."""
@@ -70,8 +57,9 @@ class ReportInput:
     signal configured, missing label, Prometheus unreachable, no series) reach the
     evidence through its `unsampled` mapping. `slo_target` and `severity_map` are what
     shaped the figures: the configured ones, or a resolved incident's frozen copy.
-    `alert_texts` holds each alert's annotations at firing and at resolution (keyed by
-    AlertState.key). `communication` defaults to the timeline's STATUS_UPDATE entries.
+    What each alert said at firing and at resolution comes with the alerts themselves
+    (AlertState.firing_text / resolution_text). `communication` defaults to the
+    timeline's STATUS_UPDATE entries.
     `chart_links` maps a signal name to its chart's URL.
     """
 
@@ -86,7 +74,6 @@ class ReportInput:
     communication: Sequence[TimelineEntry] | None = None
     chart_links: Mapping[str, str] = field(default_factory=dict)
     severity_map: Mapping[str, str] = field(default_factory=dict)
-    alert_texts: Mapping[tuple[str, datetime], AlertText] = field(default_factory=dict)
 
     @property
     def status_updates(self) -> Sequence[TimelineEntry]:

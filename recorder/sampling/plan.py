@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from recorder.sampling.promapi import MAX_POINTS
-from recorder.sampling.signals import MissingLabels, RenderedQuery, Signal, render_query
+from recorder.sampling.signals import (
+    DEFAULT_SERVICE_LABELS,
+    MissingLabels,
+    RenderedQuery,
+    Signal,
+    render_query,
+)
 
 LEASE_INTERVALS = 3
 """A lease lasts this many sampling intervals (at least): renewed every round."""
@@ -165,17 +171,19 @@ def plan_target(
     cursors: Mapping[str, datetime],
     now: datetime,
     timing: Timing,
+    service_labels: Sequence[str] = DEFAULT_SERVICE_LABELS,
 ) -> TargetWork:
     """The queries for one incident this round.
 
     Open (or resolved with its tail not yet in Prometheus): each signal from its cursor to
     now. Resolved and due: every signal over the whole backfill range. Signals whose
-    `{{label}}` has no value come back in `unsampled` instead of as queries.
+    `{{label}}` has no value come back in `unsampled` instead of as queries;
+    `{{service}}` comes from the first of `service_labels` the incident has.
     """
     rendered: list[RenderedQuery] = []
     unsampled: list[MissingLabels] = []
     for signal in signals:
-        result = render_query(signal, labels)
+        result = render_query(signal, labels, service_labels)
         if isinstance(result, MissingLabels):
             unsampled.append(result)
         else:

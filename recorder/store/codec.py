@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from recorder.core.events import AlertStatus
 from recorder.core.incident import (
     AlertState,
+    AlertText,
     Incident,
     IncidentStatus,
     PagerDutyLink,
@@ -50,6 +51,7 @@ INCIDENT_COLUMNS: tuple[str, ...] = (
     "pagerduty_status_at",
     # Derived on write (recorder.core.links.incident_link_key), read only by queries.
     "link_key",
+    "figure_settings",
 )
 
 ALERT_COLUMNS: tuple[str, ...] = (
@@ -62,6 +64,10 @@ ALERT_COLUMNS: tuple[str, ...] = (
     "generator_url",
     "received_at",
     "updated_at",
+    "firing_text",
+    "resolved_text",
+    "value_text",
+    "links",
 )
 
 TIMELINE_COLUMNS: tuple[str, ...] = (
@@ -104,6 +110,34 @@ def load_mapping(text: str) -> dict[str, str]:
     return dict(sorted(loaded.items()))
 
 
+def canonical_json(stored: str | None) -> str | None:
+    """JSON text with sorted keys and no spaces: jsonb re-spaces and reorders what it
+    keeps, so both backends hand back the same text."""
+    if stored is None:
+        return None
+    return json.dumps(json.loads(stored), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def dump_alert_text(text: AlertText | None) -> str | None:
+    """JSON of what an alert said at one moment: {"annotations": {...}, "value": "..."}
+    ("value" only when there is one); None stays NULL."""
+    if text is None:
+        return None
+    data: dict[str, Any] = {"annotations": dict(text.annotations)}
+    if text.value:
+        data["value"] = text.value
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def load_alert_text(stored: str | None) -> AlertText | None:
+    """The text `dump_alert_text` stored (None for NULL: not recorded)."""
+    if stored is None:
+        return None
+    data = json.loads(stored)
+    annotations: dict[str, str] = data["annotations"]
+    return AlertText(dict(sorted(annotations.items())), data.get("value", ""))
+
+
 def incident_values(incident: Incident, encode_time: EncodeTime) -> tuple[Any, ...]:
     """The incident's column values in `INCIDENT_COLUMNS` order."""
 
@@ -135,6 +169,7 @@ def incident_values(incident: Incident, encode_time: EncodeTime) -> tuple[Any, .
         None if link is None else link.incident_key,
         None if link is None else maybe(link.status_at),
         incident_link_key(incident),
+        incident.figure_settings,
     )
 
 
@@ -172,6 +207,7 @@ def build_incident(row: Row, decode_time: DecodeTime) -> Incident:
         severity_source=row["severity_source"],
         human=load_mapping(row["human"]),
         pagerduty=link,
+        figure_settings=canonical_json(row["figure_settings"]),
     )
 
 
@@ -213,6 +249,10 @@ def alert_values(alert: AlertState, encode_time: EncodeTime) -> tuple[Any, ...]:
         alert.generator_url,
         encode_time(alert.received_at),
         encode_time(alert.updated_at),
+        dump_alert_text(alert.at_firing),
+        dump_alert_text(alert.at_resolution),
+        alert.value_text,
+        dump_mapping(alert.links),
     )
 
 
@@ -229,6 +269,10 @@ def build_alert(row: Row, decode_time: DecodeTime) -> AlertState:
         generator_url=row["generator_url"],
         received_at=decode_time(row["received_at"]),
         updated_at=decode_time(row["updated_at"]),
+        at_firing=load_alert_text(row["firing_text"]),
+        at_resolution=load_alert_text(row["resolved_text"]),
+        value_text=row["value_text"],
+        links=load_mapping(row["links"]),
     )
 
 

@@ -143,7 +143,10 @@ _TIME_COLUMNS = frozenset(
     | {"pagerduty_status_at"}
     | {"starts_at", "ends_at", "received_at", "at"}
 )
-_JSON_COLUMNS = frozenset({"labels", "annotations", "human"})
+_JSON_COLUMNS = frozenset(
+    {"labels", "annotations", "human", "links"}
+    | {"figure_settings", "firing_text", "resolved_text"}
+)
 
 
 def _sql_type(column: str) -> str:

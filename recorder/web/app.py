@@ -21,8 +21,18 @@ from recorder.store.errors import StoreError
 from recorder.store.factory import open_store
 from recorder.store.protocol import Store
 from recorder.web import api, health, openapi, pagerduty, pages, samples, webhooks
-from recorder.web.keys import CLOCK, LOG, METRICS, RECORDING, SETTINGS, STORAGE_STATE, STORE
+from recorder.web.keys import (
+    BODY_PARSER,
+    CLOCK,
+    LOG,
+    METRICS,
+    RECORDING,
+    SETTINGS,
+    STORAGE_STATE,
+    STORE,
+)
 from recorder.web.metrics_endpoint import metrics_handler
+from recorder.web.parsing import BodyParser
 from recorder.web.problems import Handler, problems_and_access_log
 from recorder.web.sampling import add_sampling
 
@@ -67,6 +77,7 @@ def create_app(
     app[LOG] = log
     app[METRICS] = metrics
     app[STORAGE_STATE] = StorageState()
+    app[BODY_PARSER] = BodyParser()  # its threads start with the first big body
     app[RECORDING] = Recording(
         store,
         policy=Policy(reopen_window=settings.reopen_window, severity_map=settings.severity),
@@ -74,6 +85,7 @@ def create_app(
         clock=app[CLOCK],
         metrics=metrics,
         log=log,
+        figure_settings=settings.figure_snapshot(),
     )
 
     async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -95,6 +107,7 @@ def create_app(
         await store.close()
 
     app.cleanup_ctx.append(storage_ctx)
+    app.cleanup_ctx.append(_body_parser_ctx)
     if settings.prometheus_url is not None:
         add_sampling(app)
     _warn_open_endpoints(settings, log)
@@ -102,11 +115,17 @@ def create_app(
     return app
 
 
+async def _body_parser_ctx(app: web.Application) -> AsyncIterator[None]:
+    yield
+    app[BODY_PARSER].close()
+
+
 def _warn_open_endpoints(settings: Settings, log: structlog.typing.FilteringBoundLogger) -> None:
     if settings.alertmanager_token is None:
         log.warning(
             "alertmanager_webhook_unauthenticated",
-            hint="set RECORDER_ALERTMANAGER_TOKEN and the bearer credentials in Alertmanager",
+            hint="set RECORDER_ALERTMANAGER_TOKEN and the bearer credentials in Alertmanager "
+            "and Grafana (/webhooks/alertmanager, /webhooks/grafana)",
         )
     if not settings.pagerduty_secrets:
         log.warning(
@@ -122,6 +141,7 @@ def _add_routes(app: web.Application) -> None:
     app.router.add_get("/readyz", health.readyz)
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_post("/webhooks/alertmanager", webhooks.alertmanager_webhook)
+    app.router.add_post("/webhooks/grafana", webhooks.grafana_webhook)
     app.router.add_post("/webhooks/pagerduty", pagerduty.pagerduty_webhook)
     app.router.add_get("/api/v1/openapi.json", openapi.openapi_handler)
     app.router.add_get("/api/v1/incidents", api.list_incidents)

@@ -1,118 +1,296 @@
-"""GET /api/v1/openapi.json: an OpenAPI 3.1 description of every HTTP path."""
+"""GET /api/v1/openapi.json: the OpenAPI 3.1 document, generated from one table of
+operations and the pydantic models of their bodies (`api.py`) and answers (`schemas.py`).
+
+A test checks that the table and the router agree in both directions, and that real
+answers validate against the generated schemas.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from aiohttp import web
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from alert_adapters.limits import describe_limits
 from recorder import __version__
-from recorder.core.incident import HUMAN_FIELDS
+from recorder.web import schemas
+from recorder.web.api import MAX_LIMIT, ActorBody, PatchBody, TimelineBody
 
-_PROBLEM = {"$ref": "#/components/responses/Problem"}
-_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
-_TIME = {"type": ["string", "null"], "format": "date-time"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+Access = Literal["open", "read", "write", "webhook"]
+_REF = "#/components/schemas/{model}"
+_PATH_PARAM = re.compile(r"{(\w+)}")
 
 
-def _errors(*codes: int) -> dict[str, Any]:
-    return {str(code): _PROBLEM for code in codes}
+@dataclass(frozen=True)
+class Operation:
+    """One method on one path: what it takes, what it answers, and who may call it."""
+
+    method: str
+    path: str
+    summary: str
+    answer: type[BaseModel] | None = None
+    media: str = "application/json"
+    body: type[BaseModel] | None = None
+    vendor_body: bool = False
+    errors: tuple[int, ...] = ()
+    access: Access = "read"
+    query: tuple[dict[str, Any], ...] = ()
+    description: str = ""
 
 
-def _webhook(summary: str, description: str) -> dict[str, Any]:
-    return {
-        "post": {
-            "summary": summary,
-            "description": description,
-            "security": [{"bearer": []}, {}],
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": {"type": "object"}}},
-            },
-            "responses": {
-                "200": _json({"$ref": "#/components/schemas/WebhookResult"}, "stored"),
-                **_errors(400, 401, 413, 415, 422, 503),
-            },
+_WEBHOOK_ERRORS = (400, 401, 413, 415, 422, 503)
+_FORMAT = {
+    "name": "format",
+    "in": "query",
+    "schema": {"enum": ["markdown", "json", "html"], "default": "markdown"},
+}
+_LIST_QUERY = (
+    {
+        "name": "status",
+        "in": "query",
+        "schema": {"enum": ["open", "resolved", "investigating", "mitigating"]},
+    },
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50},
+    },
+    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+)
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "post",
+        "/webhooks/alertmanager",
+        "Alertmanager webhook (payload version 4; also Grafana's version 1)",
+        answer=schemas.WebhookResult,
+        vendor_body=True,
+        errors=_WEBHOOK_ERRORS,
+        access="webhook",
+        description="200 once stored, also for duplicates. 503 when storage is down, so "
+        "Alertmanager retries. Alerts without `fingerprint` (Alertmanager before 0.19) get "
+        "the one Alertmanager computes from the labels.",
+    ),
+    Operation(
+        "post",
+        "/webhooks/grafana",
+        "Grafana-managed alerting webhook contact point (payload version 1)",
+        answer=schemas.WebhookResult,
+        vendor_body=True,
+        errors=_WEBHOOK_ERRORS,
+        access="webhook",
+        description="Same token and answers as /webhooks/alertmanager. `values` (or "
+        "`valueString`) at firing reach the timeline; dashboard, panel, image and silence "
+        "URLs reach the report's Related Documentation. A legacy Grafana (7 and earlier) "
+        "body is refused with 400.",
+    ),
+    Operation(
+        "post",
+        "/webhooks/pagerduty",
+        "PagerDuty webhook V3 (and legacy V2)",
+        answer=schemas.WebhookResult,
+        vendor_body=True,
+        errors=_WEBHOOK_ERRORS,
+        access="webhook",
+        description="Signed with X-PagerDuty-Signature when RECORDER_PAGERDUTY_SECRET is set. "
+        "Unknown event types are answered 200 and counted as ignored.",
+    ),
+    Operation(
+        "get",
+        "/api/v1/incidents",
+        "List incidents, newest first",
+        answer=schemas.IncidentPage,
+        query=_LIST_QUERY,
+        errors=(400, 401, 503),
+    ),
+    Operation(
+        "get",
+        "/api/v1/incidents/{id}",
+        "One incident with alerts, timeline and signal summaries",
+        answer=schemas.Incident,
+        errors=(401, 404, 503),
+    ),
+    Operation(
+        "patch",
+        "/api/v1/incidents/{id}",
+        "Edit the human fields, title, status or severity",
+        answer=schemas.Incident,
+        body=PatchBody,
+        access="write",
+        errors=(400, 401, 404, 413, 415, 422, 503),
+    ),
+    Operation(
+        "get",
+        "/api/v1/incidents/{id}/report",
+        "The filled postmortem report (Markdown, JSON or HTML)",
+        media="text/markdown",
+        query=(_FORMAT,),
+        errors=(400, 401, 404, 503),
+    ),
+    Operation(
+        "get",
+        "/api/v1/incidents/{id}/samples",
+        "Stored Prometheus samples per signal",
+        answer=schemas.Samples,
+        errors=(401, 404, 503),
+    ),
+    Operation(
+        "get",
+        "/api/v1/incidents/{id}/charts/{signal}.svg",
+        "One signal's chart over the incident",
+        media="image/svg+xml",
+        errors=(401, 404, 503),
+    ),
+    Operation(
+        "post",
+        "/api/v1/incidents/{id}/acknowledge",
+        "Acknowledge (the earliest acknowledgment wins)",
+        answer=schemas.Incident,
+        body=ActorBody,
+        access="write",
+        errors=(400, 401, 404, 413, 415, 422, 503),
+    ),
+    Operation(
+        "post",
+        "/api/v1/incidents/{id}/resolve",
+        "Resolve by hand",
+        answer=schemas.Incident,
+        body=ActorBody,
+        access="write",
+        errors=(400, 401, 404, 413, 415, 422, 503),
+    ),
+    Operation(
+        "post",
+        "/api/v1/incidents/{id}/timeline",
+        "Add a timeline entry",
+        answer=schemas.Incident,
+        body=TimelineBody,
+        access="write",
+        errors=(400, 401, 404, 413, 415, 422, 503),
+    ),
+    Operation("get", "/api/v1/openapi.json", "This document", access="open"),
+    Operation(
+        "get",
+        "/metrics",
+        "Prometheus exposition of the recorder's own metrics",
+        media="text/plain",
+        access="open",
+    ),
+    Operation("get", "/healthz", "Liveness", answer=schemas.Health, access="open"),
+    Operation(
+        "get",
+        "/readyz",
+        "Readiness: storage reachable and migrated",
+        answer=schemas.Health,
+        access="open",
+        errors=(503,),
+    ),
+    Operation("get", "/", "Web page: the incident list", media="text/html"),
+    Operation("get", "/incidents/{id}", "Web page: one incident's report", media="text/html"),
+    Operation(
+        "post",
+        "/incidents/{id}/edit",
+        "Web form: edit a human section (session and CSRF token)",
+        media="text/html",
+        access="write",
+    ),
+    Operation(
+        "get", "/login", "Web page: sign in with the API token", media="text/html", access="open"
+    ),
+    Operation("post", "/login", "Web form: sign in", media="text/html", access="open"),
+    Operation("post", "/logout", "Web form: sign out", media="text/html", access="open"),
+    Operation(
+        "get", "/static/{path}", "Static files of the web pages", media="text/css", access="open"
+    ),
+)
+
+
+def _security(access: Access) -> list[dict[str, list[str]]] | None:
+    """Webhooks and reads may be open (no token configured); writes need the token."""
+    if access == "open":
+        return None
+    if access == "write":
+        return [{"bearer": []}]
+    return [{"bearer": []}, {}]
+
+
+def _component_schemas() -> tuple[dict[Any, Any], dict[str, Any]]:
+    models: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {}
+    for op in OPERATIONS:
+        if op.answer is not None:
+            models[(op.answer, "serialization")] = None
+        if op.body is not None:
+            models[(op.body, "validation")] = None
+    models[(schemas.Problem, "serialization")] = None
+    refs, document = models_json_schema(list(models), ref_template=_REF)
+    return dict(refs), document.get("$defs", {})
+
+
+def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in _PATH_PARAM.findall(op.path)
+    ]
+    parameters += list(op.query)
+    if op.answer is not None:
+        ok = {
+            "description": "OK",
+            "content": {op.media: {"schema": refs[(op.answer, "serialization")]}},
         }
-    }
-
-
-def _action(summary: str, body: str) -> dict[str, Any]:
-    return {
-        "post": {
-            "summary": summary,
-            "parameters": [_ID],
-            "security": [{"bearer": []}],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}
-                },
-            },
-            "responses": {
-                "200": _json({"$ref": "#/components/schemas/Incident"}, "the incident"),
-                "201": _json({"$ref": "#/components/schemas/Incident"}, "entry added"),
-                **_errors(400, 401, 404, 422, 503),
-            },
+    else:
+        ok = {"description": "OK", "content": {op.media: {"schema": {"type": "string"}}}}
+    if op.path.endswith("/report"):
+        ok["content"] = {
+            "text/markdown": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "object"}},
+            "text/html": {"schema": {"type": "string"}},
         }
+    result: dict[str, Any] = {
+        "summary": op.summary,
+        "responses": {
+            "200": ok,
+            **{str(code): {"$ref": "#/components/responses/Problem"} for code in op.errors},
+        },
     }
+    if op.description:
+        result["description"] = op.description
+    if op.vendor_body:
+        result["description"] = f"{op.description} {describe_limits()}".strip()
+    if parameters:
+        result["parameters"] = parameters
+    security = _security(op.access)
+    if security is not None:
+        result["security"] = security
+    if op.body is not None:
+        schema = refs[(op.body, "validation")]
+        result["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": schema}},
+        }
+    elif op.vendor_body:
+        result["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    return result
 
 
 def build_openapi() -> dict[str, Any]:
-    """The OpenAPI 3.1 document (pure data)."""
-    incident_summary = {
-        "type": "object",
-        "required": ["id", "title", "status", "started_at", "detected_at"],
-        "properties": {
-            "id": {"type": "string"},
-            "title": {"type": "string"},
-            "status": {"enum": ["investigating", "mitigating", "resolved"]},
-            "severity": {"type": ["string", "null"]},
-            "correlation_key": {"type": "string"},
-            "labels": {"type": "object", "additionalProperties": {"type": "string"}},
-            "started_at": {"type": "string", "format": "date-time"},
-            "detected_at": {"type": "string", "format": "date-time"},
-            "acknowledged_at": _TIME,
-            "acknowledged_by": {"type": ["string", "null"]},
-            "resolved_at": _TIME,
-            "resolved_by": {"type": ["string", "null"]},
-            "pagerduty": {
-                "type": ["object", "null"],
-                "properties": {
-                    "id": {"type": "string"},
-                    "html_url": {"type": "string"},
-                    "incident_key": {"type": ["string", "null"]},
-                },
-            },
-        },
-    }
-    incident = {
-        "allOf": [
-            {"$ref": "#/components/schemas/IncidentSummary"},
-            {
-                "type": "object",
-                "properties": {
-                    "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}},
-                    "timeline": {
-                        "type": "array",
-                        "items": {"$ref": "#/components/schemas/TimelineEntry"},
-                    },
-                    "signals": {"type": "object"},
-                    "human": {"type": "object", "additionalProperties": {"type": "string"}},
-                },
-            },
-        ]
-    }
-    human_props = {name: {"type": ["string", "null"]} for name in HUMAN_FIELDS}
+    """The OpenAPI 3.1 document (pure data), generated from OPERATIONS and the models."""
+    refs, definitions = _component_schemas()
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method] = _operation(op, refs)
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Incident Recorder",
             "version": __version__,
-            "description": "Incidents from Alertmanager and PagerDuty webhooks, with "
+            "description": "Incidents from Alertmanager, Grafana and PagerDuty webhooks, with "
             "Prometheus evidence and postmortem drafts.",
         },
         "components": {
@@ -122,220 +300,14 @@ def build_openapi() -> dict[str, Any]:
                     "description": "RFC 9457 problem details",
                     "content": {
                         "application/problem+json": {
-                            "schema": {"$ref": "#/components/schemas/Problem"}
+                            "schema": {"$ref": _REF.format(model="Problem")}
                         }
                     },
                 }
             },
-            "schemas": {
-                "Problem": {
-                    "type": "object",
-                    "required": ["type", "title", "status", "detail"],
-                    "properties": {
-                        "type": {"type": "string"},
-                        "title": {"type": "string"},
-                        "status": {"type": "integer"},
-                        "detail": {"type": "string"},
-                    },
-                },
-                "WebhookResult": {
-                    "type": "object",
-                    "properties": {
-                        "status": {"enum": ["stored", "duplicate", "ignored"]},
-                        "incidents": {"type": "array", "items": {"type": "string"}},
-                    },
-                },
-                "IncidentSummary": incident_summary,
-                "Incident": incident,
-                "Alert": {
-                    "type": "object",
-                    "properties": {
-                        "fingerprint": {"type": "string"},
-                        "status": {"enum": ["firing", "resolved"]},
-                        "labels": {"type": "object"},
-                        "annotations": {"type": "object"},
-                        "starts_at": {"type": "string", "format": "date-time"},
-                        "ends_at": _TIME,
-                    },
-                },
-                "TimelineEntry": {
-                    "type": "object",
-                    "required": ["at", "event", "by", "source"],
-                    "properties": {
-                        "at": {"type": "string", "format": "date-time"},
-                        "event": {"type": "string"},
-                        "action": {"type": "string"},
-                        "by": {"type": "string"},
-                        "source": {"type": "string"},
-                    },
-                },
-                "Actor": {
-                    "type": "object",
-                    "required": ["by"],
-                    "properties": {
-                        "by": {"type": "string"},
-                        "at": {"type": "string", "format": "date-time"},
-                        "note": {"type": "string"},
-                    },
-                    "additionalProperties": False,
-                },
-                "NewTimelineEntry": {
-                    "type": "object",
-                    "required": ["at", "event", "by"],
-                    "properties": {
-                        "at": {"type": "string", "format": "date-time"},
-                        "event": {"type": "string"},
-                        "action": {"type": "string"},
-                        "by": {"type": "string"},
-                    },
-                    "additionalProperties": False,
-                },
-                "IncidentPatch": {
-                    "type": "object",
-                    "properties": {
-                        "title": {"type": "string"},
-                        "status": {"enum": ["investigating", "mitigating", "resolved"]},
-                        "severity": {"type": "string"},
-                        "by": {"type": "string"},
-                        **human_props,
-                    },
-                    "additionalProperties": False,
-                },
-            },
+            "schemas": definitions,
         },
-        "paths": {
-            "/webhooks/alertmanager": _webhook(
-                "Alertmanager webhook (payload version 4)",
-                "200 once stored, also for duplicates. 503 when storage is down, so "
-                "Alertmanager retries.",
-            ),
-            "/webhooks/pagerduty": _webhook(
-                "PagerDuty webhook V3 (and legacy V2)",
-                "Signed with X-PagerDuty-Signature when RECORDER_PAGERDUTY_SECRET is set. "
-                "Unknown event types are answered 200 and counted as ignored.",
-            ),
-            "/api/v1/incidents": {
-                "get": {
-                    "summary": "List incidents, newest first",
-                    "parameters": [
-                        {
-                            "name": "status",
-                            "in": "query",
-                            "schema": {"enum": ["open", "resolved", "investigating", "mitigating"]},
-                        },
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "schema": {
-                                "type": "integer",
-                                "minimum": 1,
-                                "maximum": 500,
-                                "default": 50,
-                            },
-                        },
-                        {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-                    ],
-                    "responses": {
-                        "200": _json(
-                            {
-                                "type": "object",
-                                "properties": {
-                                    "incidents": {
-                                        "type": "array",
-                                        "items": {"$ref": "#/components/schemas/IncidentSummary"},
-                                    },
-                                    "next_cursor": {"type": ["string", "null"]},
-                                },
-                            },
-                            "a page of incidents",
-                        ),
-                        **_errors(400, 401, 503),
-                    },
-                }
-            },
-            "/api/v1/incidents/{id}": {
-                "get": {
-                    "summary": "One incident with alerts, timeline and signal summaries",
-                    "parameters": [_ID],
-                    "responses": {
-                        "200": _json({"$ref": "#/components/schemas/Incident"}, "the incident"),
-                        **_errors(401, 404, 503),
-                    },
-                },
-                "patch": {
-                    "summary": "Edit the human fields, title, status or severity",
-                    "parameters": [_ID],
-                    "security": [{"bearer": []}],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/IncidentPatch"}
-                            }
-                        },
-                    },
-                    "responses": {
-                        "200": _json({"$ref": "#/components/schemas/Incident"}, "the incident"),
-                        **_errors(400, 401, 404, 422, 503),
-                    },
-                },
-            },
-            "/api/v1/incidents/{id}/report": {
-                "get": {
-                    "summary": "The filled postmortem report",
-                    "parameters": [
-                        _ID,
-                        {
-                            "name": "format",
-                            "in": "query",
-                            "schema": {"enum": ["markdown", "json", "html"], "default": "markdown"},
-                        },
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "the report",
-                            "content": {
-                                "text/markdown": {"schema": {"type": "string"}},
-                                "application/json": {"schema": {"type": "object"}},
-                                "text/html": {"schema": {"type": "string"}},
-                            },
-                        },
-                        **_errors(400, 401, 404, 503),
-                    },
-                }
-            },
-            "/api/v1/incidents/{id}/samples": {
-                "get": {
-                    "summary": "Stored Prometheus samples per signal",
-                    "parameters": [_ID],
-                    "responses": {
-                        "200": _json({"type": "object"}, "samples by signal"),
-                        **_errors(401, 404, 503),
-                    },
-                }
-            },
-            "/api/v1/incidents/{id}/acknowledge": _action("Acknowledge (first one wins)", "Actor"),
-            "/api/v1/incidents/{id}/resolve": _action("Resolve by hand", "Actor"),
-            "/api/v1/incidents/{id}/timeline": _action("Add a timeline entry", "NewTimelineEntry"),
-            "/api/v1/openapi.json": {
-                "get": {"summary": "This document", "responses": {"200": {"description": "OK"}}}
-            },
-            "/metrics": {
-                "get": {
-                    "summary": "Prometheus exposition of the recorder's own metrics",
-                    "responses": {"200": {"description": "text exposition"}},
-                }
-            },
-            "/healthz": {
-                "get": {"summary": "Liveness", "responses": {"200": {"description": "alive"}}}
-            },
-            "/readyz": {
-                "get": {
-                    "summary": "Readiness: storage reachable and migrated",
-                    "responses": {"200": {"description": "ready"}, **_errors(503)},
-                }
-            },
-        },
+        "paths": paths,
     }
 
 

@@ -9,20 +9,21 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from alert_adapters.pagerduty import is_legacy_v2, parse_pagerduty
+from alert_adapters.errors import PayloadNotJSON
+from alert_adapters.pagerduty import PagerDutyBody, decode_pagerduty, parse_pagerduty
 from alert_adapters.signature import verify_pagerduty_signature
 from recorder.core.paging import PagingPolicy
 from recorder.settings import Settings
 from recorder.web.auth import basic_auth_matches
 from recorder.web.intake import counted_delivery, read_limited, require_json
-from recorder.web.keys import LOG_FIELDS, METRICS, RECORDING, SETTINGS
+from recorder.web.keys import BODY_PARSER, LOG_FIELDS, METRICS, RECORDING, SETTINGS
 from recorder.web.problems import Problem
 
 SIGNATURE_HEADER = "X-PagerDuty-Signature"
 WEBHOOK_ID_HEADER = "X-Webhook-Id"
 
 
-def authenticate_pagerduty(request: web.Request, body: bytes, settings: Settings) -> None:
+def authenticate_pagerduty(request: web.Request, body: PagerDutyBody, settings: Settings) -> None:
     """Raise 401 unless the delivery may be trusted.
 
     V3: with a secret set, some `v1=` entry of X-PagerDuty-Signature must be the
@@ -31,7 +32,7 @@ def authenticate_pagerduty(request: web.Request, body: bytes, settings: Settings
     and is refused while a V3 secret is set without it.
     """
     secrets = settings.pagerduty_secrets
-    if is_legacy_v2(body):
+    if body.legacy_v2:
         basic = settings.pagerduty_v2_basic_auth
         if basic is not None:
             if not basic_auth_matches(request, basic):
@@ -51,12 +52,18 @@ def authenticate_pagerduty(request: web.Request, body: bytes, settings: Settings
                 "set RECORDER_PAGERDUTY_V2_BASIC_AUTH and send those credentials",
             )
         return
+    require_v3_signature(request, body.raw, settings)
+
+
+def require_v3_signature(request: web.Request, raw: bytes, settings: Settings) -> None:
+    """Raise 401 when a V3 secret is set and no signature entry matches the raw body."""
+    secrets = settings.pagerduty_secrets
     if not secrets:
         return
     header = request.headers.get(SIGNATURE_HEADER)
     if not header:
         raise Problem(401, "Unauthorized", f"{SIGNATURE_HEADER} is missing")
-    if not verify_pagerduty_signature(secrets, body, header):
+    if not verify_pagerduty_signature(secrets, raw, header):
         raise Problem(
             401,
             "Unauthorized",
@@ -78,9 +85,16 @@ async def pagerduty_webhook(request: web.Request) -> web.Response:
     with counted_delivery(request.app[METRICS], "pagerduty") as delivery:
         require_json(request)
         # The signature covers the raw bytes: read them before anything parses them.
-        body = await read_limited(request, settings.body_limit)
+        raw = await read_limited(request, settings.body_limit)
+        parser = request.app[BODY_PARSER]
+        try:
+            body = await parser.run(len(raw), decode_pagerduty, raw)
+        except PayloadNotJSON:
+            # Which form it claims is unknown: only a signed sender learns why it failed.
+            require_v3_signature(request, raw, settings)
+            raise
         authenticate_pagerduty(request, body, settings)
-        events = parse_pagerduty(body)
+        events = await parser.run(len(raw), parse_pagerduty, body)
         webhook_id = request.headers.get(WEBHOOK_ID_HEADER)
         policy = PagingPolicy(resolve_policy=settings.pagerduty_resolve_policy)
         recording = request.app[RECORDING]

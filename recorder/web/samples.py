@@ -21,7 +21,7 @@ Stored = Mapping[str, Sequence[tuple[datetime, float]]]
 
 def _signal_names(settings: Settings, stored: Stored, unsampled: Mapping[str, str]) -> list[str]:
     """Configured signals first (in configuration order), then any others stored."""
-    names = [s.name for s in settings.signals]
+    names = [s.name for s in settings.effective_signals()]
     return list(dict.fromkeys([*names, *stored, *unsampled]))
 
 

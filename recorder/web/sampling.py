@@ -36,15 +36,10 @@ async def prometheus_session_ctx(app: web.Application) -> AsyncIterator[None]:
     await session.close()
 
 
-def build_signals(settings: Settings, app: web.Application) -> list[Signal]:
-    """The configured signals; one that cannot be a signal is logged and left out."""
-    signals = []
-    for configured in settings.signals:
-        try:
-            signals.append(Signal(configured.name, configured.query))
-        except ValueError as exc:
-            app[LOG].error("signal_invalid", signal=configured.name, error=str(exc))
-    return signals
+def build_signals(settings: Settings) -> list[Signal]:
+    """The signals to sample: presets and `[[signals]]` combined (validated with the
+    settings, so every one is usable)."""
+    return list(settings.effective_signals())
 
 
 async def sampler_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -55,7 +50,7 @@ async def sampler_ctx(app: web.Application) -> AsyncIterator[None]:
     client = PrometheusClient(
         settings.prometheus_url, app[PROMETHEUS_SESSION], timeout=timeout, retries=0
     )
-    signals = build_signals(settings, app)
+    signals = build_signals(settings)
     if not signals:
         app[LOG].warning("sampler_disabled", reason="no usable signals configured")
         yield
@@ -71,6 +66,7 @@ async def sampler_ctx(app: web.Application) -> AsyncIterator[None]:
         metrics=app[METRICS],
         log=app[LOG],
         clock=app[CLOCK],
+        service_labels=settings.service_labels,
     )
     app[SAMPLER] = sampler
     task = asyncio.create_task(sampler.run(), name="sampler")

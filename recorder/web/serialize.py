@@ -49,6 +49,8 @@ def alert_json(alert: AlertState) -> dict[str, Any]:
         "starts_at": to_rfc3339(alert.starts_at),
         "ends_at": to_rfc3339(alert.ends_at),
         "generator_url": alert.generator_url,
+        "value_text": alert.value_text,
+        "links": dict(alert.links),
     }
 
 

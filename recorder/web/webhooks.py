@@ -4,22 +4,33 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from alert_adapters.alertmanager import parse_alertmanager
+from alert_adapters.versions import parse_alert_webhook
 from recorder.web.auth import require_bearer
 from recorder.web.intake import counted_delivery, read_limited, require_json
-from recorder.web.keys import LOG_FIELDS, METRICS, RECORDING, SETTINGS
+from recorder.web.keys import BODY_PARSER, LOG_FIELDS, METRICS, RECORDING, SETTINGS
 
 
 async def alertmanager_webhook(request: web.Request) -> web.Response:
-    """POST /webhooks/alertmanager: store one notification; 200 also for duplicates."""
+    """POST /webhooks/alertmanager: store one notification; 200 also for duplicates.
+
+    Also takes Grafana-managed alerting's version "1" body (the same shape)."""
+    return await _alert_webhook(request, "alertmanager", "the Alertmanager webhook")
+
+
+async def grafana_webhook(request: web.Request) -> web.Response:
+    """POST /webhooks/grafana: Grafana's webhook contact point; same token and answers."""
+    return await _alert_webhook(request, "grafana", "the Grafana webhook")
+
+
+async def _alert_webhook(request: web.Request, source: str, realm: str) -> web.Response:
     settings = request.app[SETTINGS]
-    with counted_delivery(request.app[METRICS], "alertmanager") as delivery:
-        require_bearer(request, settings.alertmanager_token, "the Alertmanager webhook")
+    with counted_delivery(request.app[METRICS], source) as delivery:
+        require_bearer(request, settings.alertmanager_token, realm)
         require_json(request)
         body = await read_limited(request, settings.body_limit)
-        notification = parse_alertmanager(body)
+        notification = await request.app[BODY_PARSER].run(len(body), parse_alert_webhook, body)
         outcomes = await request.app[RECORDING].record_alerts(notification)
         delivery.outcome = "stored" if any(o.changed for o in outcomes) else "duplicate"
         ids = sorted({o.incident.id for o in outcomes if o.incident is not None})
-        request[LOG_FIELDS].update(source="alertmanager", outcome=delivery.outcome, incidents=ids)
+        request[LOG_FIELDS].update(source=source, outcome=delivery.outcome, incidents=ids)
         return web.json_response({"status": delivery.outcome, "incidents": ids})

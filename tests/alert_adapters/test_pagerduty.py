@@ -501,8 +501,8 @@ def test_non_json_body_is_not_json(body: bytes) -> None:
     [
         (b"[]", "(body): Input should be an object"),
         (b"{}", "event: Field required (or messages, for V2 webhooks)"),
-        (b'{"event": null}', "event: Input should be a valid dictionary"),
-        (b'{"messages": {}}', "messages: Input should be a valid list"),
+        (b'{"event": null}', "event: Input should be an object"),
+        (b'{"messages": {}}', "messages: Input should be a valid array"),
     ],
     ids=["array", "no-event", "null-event", "messages-object"],
 )
@@ -536,7 +536,7 @@ def test_broken_v3_envelope_is_invalid(event: dict[str, object], expected: str) 
     ("event_type", "data", "expected"),
     [
         ("incident.triggered", {"type": "incident"}, "event.data.id: Field required"),
-        ("incident.acknowledged", None, "event.data: Input should be a valid dictionary"),
+        ("incident.acknowledged", None, "event.data: Input should be an object"),
         ("incident.resolved", {"id": "P1", "number": "one"}, "event.data.number: Input should"),
         ("incident.annotated", {"content": "note"}, "event.data.incident: Field required"),
     ],

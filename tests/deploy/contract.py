@@ -14,7 +14,9 @@ KUBERNETES = DEPLOY / "kubernetes"
 PROMETHEUS = DEPLOY / "prometheus"
 ALERTMANAGER = DEPLOY / "alertmanager"
 COMPOSE = DEPLOY / "compose"
+GRAFANA = DEPLOY / "grafana"
 EXAMPLE_TOML = DEPLOY / "recorder.example.toml"
+COMPOSE_TOML = COMPOSE / "recorder.toml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
@@ -23,6 +25,9 @@ LIVENESS_PATH = "/healthz"
 READINESS_PATH = "/readyz"
 METRICS_PATH = "/metrics"
 ALERTMANAGER_WEBHOOK_PATH = "/webhooks/alertmanager"
+GRAFANA_WEBHOOK_PATH = "/webhooks/grafana"
+# The bearer token both alert webhooks require.
+ALERT_TOKEN_ENV = "RECORDER_ALERTMANAGER_TOKEN"
 # The Prometheus job name: the Kubernetes Service name, which a ServiceMonitor uses.
 JOB = "incident-recorder"
 UID = 10001
@@ -57,17 +62,29 @@ SECRET_ENV_VARS = frozenset(
 TOML_TOP_LEVEL_KEYS = frozenset(
     {
         "correlate_by",
+        "service_labels",
         "reopen_window",
         "slo_target",
         "severity",
         "sampling",
-        "signals",
         "thresholds",
         "pagerduty_resolve_policy",
         "body_limit",
     }
 )
-TOML_SAMPLING_KEYS = frozenset({"interval", "baseline_window"})
+TOML_SAMPLING_KEYS = frozenset({"interval", "baseline_window", "presets"})
+SERVICE_LABELS = ["service", "job", "app", "app_kubernetes_io_name", "service_name"]
+PRESETS = (
+    "ingress-nginx",
+    "istio",
+    "micrometer-http",
+    "flask",
+    "django",
+    "express",
+    "hikaricp",
+    "go-sql",
+    "pgbouncer",
+)
 TOML_THRESHOLD_KEYS = frozenset(
     {"pool_warning", "error_rate_factor", "error_rate_min", "outage_error_rate"}
 )

@@ -71,7 +71,7 @@ def test_recorder_listens_on_the_contract_port_on_loopback_only() -> None:
 
 
 def test_bind_mounts_exist_and_carry_the_deploy_configs() -> None:
-    """Prometheus and Alertmanager mount deploy/, the recorder mounts the example TOML."""
+    """Prometheus and Alertmanager mount deploy/, the recorder its demo TOML."""
     mounted: dict[str, Path] = {}
     for name, service in services().items():
         for volume in service.get("volumes", []):
@@ -83,7 +83,7 @@ def test_bind_mounts_exist_and_carry_the_deploy_configs() -> None:
     assert (
         mounted["/etc/alertmanager/alertmanager.yml"] == contract.ALERTMANAGER / "alertmanager.yml"
     )
-    assert mounted["/etc/recorder/recorder.toml"] == contract.EXAMPLE_TOML
+    assert mounted["/etc/recorder/recorder.toml"] == contract.COMPOSE_TOML
     config = services()["recorder"]["environment"][contract.CONFIG_ENV]
     assert config == "/etc/recorder/recorder.toml"
 

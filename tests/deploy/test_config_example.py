@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 import tomllib
 from typing import Any
 
+from recorder.settings import load_settings
 from tests.deploy import contract
 from tests.deploy.tools import load_yaml
 
@@ -34,7 +39,12 @@ def test_example_values_match_the_documented_defaults() -> None:
     assert example["reopen_window"] == "10m"
     assert example["slo_target"] == 0.999
     assert example["severity"] == {"critical": "SEV1", "error": "SEV2", "warning": "SEV3"}
-    assert example["sampling"] == {"interval": "15s", "baseline_window": "1h"}
+    assert example["service_labels"] == contract.SERVICE_LABELS
+    assert example["sampling"] == {
+        "interval": "15s",
+        "baseline_window": "1h",
+        "presets": ["ingress-nginx", "hikaricp"],
+    }
     assert example["thresholds"] == {
         "pool_warning": 0.8,
         "error_rate_factor": 10.0,
@@ -43,16 +53,73 @@ def test_example_values_match_the_documented_defaults() -> None:
     }
     assert example["pagerduty_resolve_policy"] in contract.PAGERDUTY_RESOLVE_POLICIES
     assert example["pagerduty_resolve_policy"] == "resolve"
-    assert example["body_limit"] == 1024 * 1024
+    assert example["body_limit"] == 16 * 1024 * 1024
 
 
-def test_example_signals_are_the_well_known_ones_with_service_placeholders() -> None:
-    """Each well-known signal has a query filled from the incident's `service` label."""
-    signals = load_example()["signals"]
-    assert tuple(s["name"] for s in signals) == contract.WELL_KNOWN_SIGNALS
-    for signal in signals:
-        assert set(signal) == {"name", "query"}
+def uncommented_signals() -> str:
+    """The example's commented `[[signals]]` block with its comment marks removed."""
+    text = contract.EXAMPLE_TOML.read_text(encoding="utf-8")
+    block = text[text.index("# [[signals]]") :]
+    lines = (line.removeprefix("# ") for line in block.splitlines())
+    return "\n".join(line for line in lines if re.match(r"\[\[signals\]\]$|\w+ = ", line))
+
+
+def test_example_presets_fill_every_well_known_signal() -> None:
+    """The presets shown give error_rate, error_count, pool_in_use and pool_max."""
+    names = [
+        s.name
+        for s in load_settings(
+            environ={}, config_path=str(contract.EXAMPLE_TOML)
+        ).effective_signals()
+    ]
+    assert tuple(names) == contract.WELL_KNOWN_SIGNALS
+    text = contract.EXAMPLE_TOML.read_text(encoding="utf-8")
+    for preset in contract.PRESETS:
+        assert preset in text, preset
+
+
+def test_example_commented_signals_are_valid_when_uncommented() -> None:
+    """The commented [[signals]] examples (a preset entry, four queries) parse and load."""
+    signals = tomllib.loads(uncommented_signals())["signals"]
+    assert signals[0] == {"preset": "go-sql"}
+    assert tuple(s["name"] for s in signals[1:]) == contract.WELL_KNOWN_SIGNALS
+    for signal in signals[1:]:
         assert '{service="{{service}}"' in signal["query"], signal["name"]
+    settings = load_settings(environ={}, flags={"signals": signals[1:]})
+    assert [s.name for s in settings.effective_signals()] == list(contract.WELL_KNOWN_SIGNALS)
+
+
+def test_compose_config_is_the_example_with_the_demo_service_signals() -> None:
+    """deploy/compose/recorder.toml shares the example's settings and samples the demo
+    service's own metrics (the example's commented queries)."""
+    with contract.COMPOSE_TOML.open("rb") as handle:
+        compose = tomllib.load(handle)
+    example = load_example()
+    signals = compose.pop("signals")
+    assert signals == tomllib.loads(uncommented_signals())["signals"][1:]
+    assert compose == example | {"sampling": {"interval": "15s", "baseline_window": "1h"}}
+    assert load_settings(environ={}, config_path=str(contract.COMPOSE_TOML))
+
+
+def test_example_passes_check_config() -> None:
+    """`recorder check-config` accepts the example and lists the presets' queries."""
+    result = subprocess.run(
+        [sys.executable, "-m", "recorder", "check-config", "--config", str(contract.EXAMPLE_TOML)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={k: v for k, v in os.environ.items() if not k.startswith("RECORDER_")},
+    )
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert [s["from"] for s in printed["effective_signals"]] == [
+        "preset ingress-nginx",
+        "preset ingress-nginx",
+        "preset hikaricp",
+        "preset hikaricp",
+    ]
+    assert "nginx_ingress_controller_requests" in printed["effective_signals"][0]["query"]
 
 
 def test_example_documents_both_pagerduty_resolve_policies() -> None:

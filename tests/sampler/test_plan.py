@@ -112,7 +112,23 @@ def test_plan_with_missing_label_leaves_signals_unsampled() -> None:
     )
     assert work.queries == ()
     assert [m.signal for m in work.unsampled] == [sig.name for sig in DEFAULT_SIGNALS]
-    assert "'service'" in work.unsampled[0].reason
+    assert work.unsampled[0].reason.startswith("no label among service, job,")
+
+
+def test_plan_fills_service_from_the_configured_service_labels() -> None:
+    """An incident labelled only `app` is sampled when `app` is a service label."""
+    work = plan_target(
+        labels={"app": "checkout"},
+        started_at=s(0),
+        resolved_at=None,
+        signals=DEFAULT_SIGNALS[:1],
+        cursors={},
+        now=s(70),
+        timing=TIMING,
+        service_labels=("service", "app"),
+    )
+    assert work.unsampled == ()
+    assert 'service="checkout"' in work.queries[0].expr
 
 
 def test_resolved_incident_samples_live_until_the_tail_then_backfills() -> None:

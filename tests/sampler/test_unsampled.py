@@ -18,7 +18,7 @@ from tests.sampler.scenario import (
     start_recorder,
 )
 
-REASON = "the incident's common labels have no value for label 'service'"
+REASON = "no label among service, job, app, app_kubernetes_io_name, service_name"
 
 
 async def test_missing_service_label_reads_unknown_with_the_reason_in_the_report(

@@ -9,8 +9,10 @@ from recorder.sampling.signals import (
     WELL_KNOWN_SIGNALS,
     MissingLabels,
     RenderedQuery,
+    ServiceLabel,
     Signal,
     escape_string,
+    find_service,
     render_query,
 )
 
@@ -66,19 +68,56 @@ def test_label_value_cannot_break_out_of_the_string() -> None:
 def test_missing_labels_leave_the_signal_unsampled_with_a_reason() -> None:
     """No value (absent or empty) for a placeholder: MissingLabels says which."""
     signal = Signal("x", 'up{service="{{service}}",env="{{env}}",ns="{{namespace}}"}')
-    missing = render_query(signal, {"env": "", "alertname": "X"})
-    assert missing == MissingLabels("x", ("service", "env", "namespace"))
+    missing = render_query(signal, {"env": "", "alertname": "X"}, ("service", "job"))
+    assert missing == MissingLabels("x", ("env", "namespace"), ("service", "job"))
     assert isinstance(missing, MissingLabels)
     assert missing.reason == (
-        "the incident's common labels have no value for labels 'service', 'env', 'namespace'"
+        "no label among service, job; "
+        "the incident's common labels have no value for labels 'env', 'namespace'"
     )
 
 
 def test_one_missing_label_reads_in_the_singular() -> None:
     """The reason names the one label."""
-    missing = render_query(DEFAULT_SIGNALS[1], {})
+    missing = render_query(Signal("x", 'up{env="{{env}}"}'), {"service": "a"})
     assert isinstance(missing, MissingLabels)
-    assert missing.reason == "the incident's common labels have no value for label 'service'"
+    assert missing.reason == "the incident's common labels have no value for label 'env'"
+
+
+def test_no_service_label_names_every_label_looked_at() -> None:
+    """`{{service}}` with none of the service labels reads "no label among …"."""
+    missing = render_query(DEFAULT_SIGNALS[1], {"alertname": "X", "job": ""})
+    assert isinstance(missing, MissingLabels)
+    assert missing.reason == (
+        "no label among service, job, app, app_kubernetes_io_name, service_name"
+    )
+
+
+def test_service_comes_from_the_first_service_label_the_incident_has() -> None:
+    """`service` is absent, `job` empty: `{{service}}` takes `app_kubernetes_io_name`."""
+    labels = {"job": "", "app_kubernetes_io_name": "checkout", "service_name": "other"}
+    assert find_service(labels) == ServiceLabel("app_kubernetes_io_name", "checkout")
+    rendered = render_query(Signal("x", 'up{service="{{service}}"}'), labels)
+    assert rendered == RenderedQuery("x", 'up{service="checkout"}')
+
+
+def test_service_label_placeholder_is_the_name_of_the_label_used() -> None:
+    """`{{service_label}}` becomes the label name, so target-label presets match it."""
+    signal = Signal("x", 'sum(up{{{service_label}}="{{service}}"})')
+    rendered = render_query(signal, {"app": "checkout", "job": ""}, ("service", "job", "app"))
+    assert rendered == RenderedQuery("x", 'sum(up{app="checkout"})')
+    assert ServiceLabel("app", "checkout").text == "checkout (from label `app`)"
+
+
+def test_configured_service_labels_replace_the_default_order() -> None:
+    """With service_labels = ["team_service"], `service` itself is not looked at."""
+    signal = Signal("x", 'up{s="{{service}}"}')
+    assert render_query(signal, {"service": "a", "team_service": "b"}, ("team_service",)) == (
+        RenderedQuery("x", 'up{s="b"}')
+    )
+    missing = render_query(signal, {"service": "a"}, ("team_service",))
+    assert isinstance(missing, MissingLabels)
+    assert missing.reason == "no label among team_service"
 
 
 def test_query_without_placeholders_renders_as_is() -> None:

@@ -24,7 +24,7 @@ def test_defaults_match_the_contract() -> None:
     assert s.prometheus_url is None
     assert s.correlate_by == ("group_key",)
     assert s.reopen_window == timedelta(minutes=10)
-    assert s.body_limit == 1024 * 1024
+    assert s.body_limit == 16 * 1024 * 1024
 
 
 def test_flag_beats_env_beats_file(tmp_path: Path) -> None:
@@ -99,7 +99,7 @@ def test_example_config_loads() -> None:
     """deploy/recorder.example.toml is a valid configuration."""
     path = Path(__file__).resolve().parents[2] / "deploy" / "recorder.example.toml"
     s = load_settings(environ={}, config_path=str(path))
-    assert {sig.name for sig in s.signals} >= {
+    assert {sig.name for sig in s.effective_signals()} >= {
         "error_rate",
         "error_count",
         "pool_in_use",
@@ -122,3 +122,36 @@ def test_external_url_is_validated_and_used_as_public_url() -> None:
     assert load_settings(environ={}).public_url() == "http://127.0.0.1:9470"
     with pytest.raises(SettingsError, match="external_url"):
         load_settings(environ={"RECORDER_EXTERNAL_URL": "rec.example.com"})
+
+
+def test_figure_snapshot_restores_the_settings_that_shaped_the_figures() -> None:
+    """Settings taken at resolution come back in force over later ones; the rest (listen,
+    database) stays as configured now."""
+    then = load_settings(
+        environ={},
+        flags={
+            "slo_target": 0.999,
+            "severity": {"critical": "SEV1"},
+            "thresholds": {"outage_error_rate": 0.05},
+            "sampling": {"interval": "30s", "recovery_tail": "5m"},
+        },
+    )
+    now = load_settings(
+        environ={"RECORDER_LISTEN": "127.0.0.1:9999"},
+        flags={"slo_target": 0.95, "severity": {"page": "SEV2"}, "signals": []},
+    )
+    restored = now.with_figure_snapshot(then.figure_snapshot())
+    assert restored.slo_target == 0.999
+    assert restored.severity == {"critical": "SEV1"}
+    assert restored.thresholds == then.thresholds
+    assert restored.sampling == then.sampling
+    assert restored.signals == then.signals
+    assert restored.listen == "127.0.0.1:9999"
+    assert now.with_figure_snapshot(None) is now
+
+
+def test_recovery_tail_defaults_to_ten_minutes_and_refuses_negative() -> None:
+    """`[sampling] recovery_tail` is 10m unless set; a negative tail is an error."""
+    assert load_settings(environ={}).sampling.recovery_tail == timedelta(minutes=10)
+    with pytest.raises(SettingsError, match="recovery_tail"):
+        load_settings(environ={}, flags={"sampling": {"recovery_tail": -5}})

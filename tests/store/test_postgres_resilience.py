@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from recorder.store.errors import NotMigrated, StorageUnavailable
-from recorder.store.migrations import latest_version
+from recorder.store.migrations import load_migrations
 from recorder.store.postgres import PostgresStore
 from tests.store.builders import at, make_incident, open_if_absent
 from tests.store.tcp_proxy import TcpProxy
@@ -150,7 +150,8 @@ async def test_concurrent_migrators_apply_each_version_once(
 
     applied = await asyncio.gather(first.migrate(), second.migrate())
 
-    assert sorted(applied[0] + applied[1]) == list(range(1, latest_version("postgres") + 1))
+    shipped = [migration.version for migration in load_migrations("postgres")]
+    assert sorted(applied[0] + applied[1]) == shipped
     await first.check_ready()
 
 

@@ -100,13 +100,16 @@ async def post_raw(client: TestClient[Any, Any], body: bytes) -> tuple[int, dict
     return int(status_line.split()[1]), json.loads(payload)
 
 
-async def test_two_mib_body_is_refused_and_server_keeps_serving(make_client: MakeClient) -> None:
-    """A 2 MiB delivery gets 413 problem+json, stores nothing, and the server goes on."""
+async def test_body_over_16_mib_is_refused_and_server_keeps_serving(
+    make_client: MakeClient,
+) -> None:
+    """A delivery over the default 16 MiB gets 413 problem+json, stores nothing, and the
+    server goes on."""
     client = await make_client()
-    status, problem = await post_raw(client, b"[" + b" " * (2 * 1024 * 1024) + b"]")
+    status, problem = await post_raw(client, b"[" + b" " * (16 * 1024 * 1024) + b"]")
     assert status == 413
     assert problem["status"] == 413
-    assert "1048576" in problem["detail"]
+    assert "16777216" in problem["detail"]
     assert await stored_count(client) == 0
     ok = await client.post(
         "/webhooks/alertmanager", data=GOOD, headers={"Content-Type": "application/json"}
