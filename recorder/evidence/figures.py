@@ -16,8 +16,10 @@ from recorder.evidence.detection import build_detection_notes, find_onset, withi
 from recorder.evidence.model import DerivedEvent, DetectionNote, Figure, Onset, Thresholds
 from recorder.evidence.series import (
     GAP_FACTOR,
+    VALUE,
     Sample,
     SeriesSummary,
+    between,
     finite,
     in_order,
     pair_nearest,
@@ -154,19 +156,17 @@ class _Window:
     triggered_at: datetime | None
     max_hold: float | None
 
-    def baseline(self, samples: Sequence[Sample]) -> tuple[Sample, ...]:
-        lo = self.baseline_start
-        return tuple(s for s in samples if (lo is None or s.at >= lo) and s.at < self.baseline_end)
+    # Every series here is time-ordered (build_evidence sorts once): windows are slices.
+    def baseline(self, samples: Sequence[Sample]) -> Sequence[Sample]:
+        return between(samples, self.baseline_start, self.baseline_end, include_hi=False)
 
     def incident(
         self, samples: Sequence[Sample], start: datetime | None = None
-    ) -> tuple[Sample, ...]:
-        lo = self.start if start is None else start
-        return tuple(s for s in samples if lo <= s.at <= self.end)
+    ) -> Sequence[Sample]:
+        return between(samples, self.start if start is None else start, self.end)
 
-    def searched(self, samples: Sequence[Sample]) -> tuple[Sample, ...]:
-        lo = self.baseline_start
-        return tuple(s for s in samples if (lo is None or s.at >= lo) and s.at <= self.end)
+    def searched(self, samples: Sequence[Sample]) -> Sequence[Sample]:
+        return between(samples, self.baseline_start, self.end)
 
     @property
     def day(self) -> date:
@@ -331,7 +331,7 @@ def _error_rate(
             None,
             w.day,
         )
-        top = max(inside, key=lambda s: s.value)
+        top = max(inside, key=VALUE)
         peak = _rate(
             names[2], top.value, f"highest of {len(inside)} error_rate samples", top.at, w.day
         )
@@ -402,7 +402,7 @@ def _errors(
             Figure.unknown(names[1], REQUESTS, ERROR_COUNT, reason),
         )
     counted = w.incident(series[ERROR_COUNT], start)
-    top = max(counted, key=lambda s: s.value)
+    top = max(counted, key=VALUE)
     per_minute = round(top.value)  # a count of requests: whole, in JSON as in text
     peak = Figure(
         names[0],
@@ -415,12 +415,16 @@ def _errors(
     # error_count(t) counts failures in the minute before t, so it describes the time since
     # the previous sample: add value × (that time, clipped to the window, at most 60 s) / 60.
     total = clipped = 0.0
-    since = start
+    since = start.timestamp()
     for cur in counted:
-        span = (cur.at - since).total_seconds()
-        clipped += max(span - 60.0, 0.0)
-        total += cur.value * min(span, 60.0) / 60.0
-        since = cur.at
+        at = cur.at.timestamp()
+        span = at - since
+        if span > 60.0:
+            clipped += span - 60.0
+            total += cur.value
+        else:
+            total += cur.value * span / 60.0
+        since = at
     tail = (w.end - counted[-1].at).total_seconds()
     if w.max_hold is not None and tail > w.max_hold:
         clipped += tail
@@ -449,7 +453,7 @@ def _pool(
         reason = "pool_max is never above 0, so usage cannot be computed"
     if reason is not None:
         peak_in_use = w.incident(series.get(POOL_IN_USE, ()))
-        top = max(peak_in_use, key=lambda s: s.value) if peak_in_use else None
+        top = max(peak_in_use, key=VALUE) if peak_in_use else None
         usage = Figure.unknown("pool_peak_usage", FRACTION, source, reason)
         if top is not None:
             text = f"{count(top.value)} {CONNECTIONS} in use (share unknown: {reason})"
@@ -465,7 +469,7 @@ def _pool(
     by_time = {at: (used, size) for at, used, size in pairs}
     inside = w.incident(ratios)
     if inside:
-        top = max(inside, key=lambda s: s.value)
+        top = max(inside, key=VALUE)
         used, size = by_time[top.at]
         method = f"highest in_use/max of {len(inside)} samples, {w.span()}"
         peak = PoolPeak(used, size, top.at, method)

@@ -56,13 +56,14 @@ def day(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%d")
 
 
-def clock(at: datetime, on: date | None = None) -> str:
-    """`HH:MM:SS UTC`, prefixed with the date when it is not the day `on`."""
+def clock(at: datetime, on: date | None = None, *, zone: str = " UTC") -> str:
+    """`HH:MM:SS UTC`, prefixed with the date when it is not the day `on`; `zone=""`
+    leaves the zone out (a table whose heading names it)."""
     u = at if at.tzinfo is UTC else at.astimezone(UTC)
     text = u.time().isoformat("seconds")  # C-level; a timeline formats thousands
     if on is not None and u.date() != on:
-        return f"{u.date().isoformat()} {text} UTC"
-    return f"{text} UTC"
+        return f"{u.date().isoformat()} {text}{zone}"
+    return text + zone
 
 
 def duration(seconds: float) -> str:

@@ -99,6 +99,7 @@ def build_report(data: ReportInput) -> Report:
         resolved_by=incident.resolved_by,
         detection_quality=quality,
         detection_quality_unknown=quality_unknown,
+        detection_notes=data.metrics.detection_quality if data.metrics else (),
         timeline=tuple(data.timeline),
         immediate_actions=actions[:IMMEDIATE_ACTIONS_SHOWN],
         immediate_actions_more=max(0, len(actions) - IMMEDIATE_ACTIONS_SHOWN),

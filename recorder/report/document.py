@@ -62,6 +62,11 @@ def report_to_json(report: Report) -> dict[str, Any]:
             "alert_summaries": list(report.alert_summaries),
             "quality": list(report.detection_quality),
             "quality_unknown_reason": report.detection_quality_unknown,
+            # Each line's signed difference, alert fired − signal crossed (as the line says).
+            "notes": [
+                {"verdict": n.verdict, "text": n.text, "seconds": n.seconds}
+                for n in report.detection_notes
+            ],
         },
         "timeline": timeline,
         "immediate_actions": [convert(e) for e in report.immediate_actions],

@@ -16,7 +16,7 @@ from recorder.core.incident import (
     TimelineKind,
 )
 from recorder.evidence.figures import Evidence
-from recorder.evidence.model import Figure
+from recorder.evidence.model import DetectionNote, Figure
 from recorder.evidence.wording import in_unit
 
 if TYPE_CHECKING:
@@ -167,6 +167,7 @@ class Report:
     resolved_by: str | None
     detection_quality: Sequence[str]
     detection_quality_unknown: str | None
+    detection_notes: Sequence[DetectionNote]
     timeline: Sequence[TimelineEntry]
     immediate_actions: Sequence[TimelineEntry]
     status_updates: Sequence[TimelineEntry]

@@ -50,7 +50,7 @@ class ReportText:
 
     def row_clock(self, at: datetime) -> str:
         """A table's Time (UTC) cell: the clock without the zone (the heading names it)."""
-        return clock(at, self.on).removesuffix(" UTC")
+        return clock(at, self.on, zone="")
 
     def day_of(self, at: datetime) -> str:
         return day(at)

@@ -82,3 +82,17 @@ def test_json_document_is_strict_json() -> None:
     """The document serializes with allow_nan=False and round-trips unchanged."""
     document = report_to_json(build_report(resolved_with_metrics()))
     assert json.loads(json.dumps(document, allow_nan=False)) == document
+
+
+def test_json_detection_notes_carry_the_signed_seconds_the_lines_state() -> None:
+    """The alert fired 4 minutes before the error rate crossed (-240 s) and 3 minutes
+    after the pool crossed (180 s): JSON carries those signed values beside the lines."""
+    document = report_to_json(build_report(resolved_with_metrics()))
+    notes = document["detection"]["notes"]
+    assert [(n["verdict"], n["seconds"]) for n in notes] == [
+        ("Good", -240.0),
+        ("To Improve", 180.0),
+    ]
+    assert notes[0]["text"].startswith("alert fired 4 minutes before error rate crossed")
+    assert notes[1]["text"].endswith("3 minutes before the alert")
+    assert document["detection"]["quality"] == [f"{n['verdict']}: {n['text']}" for n in notes]
