@@ -12,7 +12,8 @@ from recorder.clock import Clock
 from recorder.core.correlation import split_by_key
 from recorder.core.events import AlertNotification, PageEvent, PageEventKind
 from recorder.core.frozen import freeze_on_resolution
-from recorder.core.incident import IncidentView, Outcome
+from recorder.core.incident import Incident, IncidentView, Outcome
+from recorder.core.join import JoinLookup, choose_for_alerts, choose_for_page
 from recorder.core.lifecycle import Policy, decide_notification
 from recorder.core.links import event_link_key, group_link_key
 from recorder.core.paging import PagingPolicy, decide_page_event
@@ -72,8 +73,11 @@ class Recording:
                     )
                 )
 
+            def choose(lookup: JoinLookup, part: AlertNotification = part) -> Incident | None:
+                return choose_for_alerts(lookup, part.alerts)
+
             link_key = group_link_key(notification.group_key)
-            outcome = await self.store.record(key, decide, link_key=link_key)
+            outcome = await self.store.record(key, decide, link_key=link_key, choose=choose)
             self._after(outcome)
             outcomes.append(outcome)
         return outcomes
@@ -104,8 +108,17 @@ class Recording:
                 decide_page_event(view, event, now=now, new_id=new_id, policy=policy)
             )
 
+        created_at = paged.created_at or event.occurred_at
+
+        def choose(lookup: JoinLookup) -> Incident | None:
+            return choose_for_page(lookup, created_at)
+
         outcome = await self.store.record_page(
-            delivery, pagerduty_id=paged.id, link_key=event_link_key(event), decide=decide
+            delivery,
+            pagerduty_id=paged.id,
+            link_key=event_link_key(event),
+            decide=decide,
+            choose=choose,
         )
         if outcome is None:
             return PageRecord("duplicate", None)

@@ -30,6 +30,9 @@ from recorder.report import (
 )
 from recorder.report.charts import build_chart, build_charts
 from recorder.report.html import render_report_html
+from recorder.report.model import AffectedService
+from recorder.sampling.failures import signal_causes
+from recorder.sampling.signals import find_service
 from recorder.settings import Settings
 from recorder.store.protocol import Store
 
@@ -158,7 +161,7 @@ async def load_report_input(
         samples = await store.load_samples(incident_id)
     started = view.incident.started_at
     tables = [signal_table(name, rows, started) for name, rows in samples.items() if rows]
-    unsampled = await store.load_unsampled(incident_id)
+    unsampled = await load_signal_causes(store, incident_id)
     evidence = build_evidence_for(view, settings, samples, unsampled, now)
     if evidence is not None:
         # Derived entries are recomputed from the samples on every report, never stored.
@@ -176,6 +179,23 @@ async def load_report_input(
             t.name: chart_url(incident_id, t.name, base_url) for t in tables if t.constant is None
         },
         severity_map=settings.severity,
+        sampled_service=_sampled_service(view.incident.labels, settings),
+    )
+
+
+def _sampled_service(labels: Mapping[str, str], settings: Settings) -> AffectedService | None:
+    """The service the signals are sampled for, when sampling is configured."""
+    if settings.prometheus_url is None:
+        return None
+    found = find_service(labels, settings.service_labels)
+    return None if found is None else AffectedService(found.label, found.value, sampled=True)
+
+
+async def load_signal_causes(store: Store, incident_id: str) -> dict[str, str]:
+    """Why each signal without samples has none: a label its query needs, or its failed
+    queries (Prometheus unreachable, no series, ...), as the report states it."""
+    return signal_causes(
+        await store.load_unsampled(incident_id), await store.load_sampling_failures(incident_id)
     )
 
 
@@ -190,7 +210,7 @@ async def render_chart(
     samples = await store.load_samples(incident_id)
     if signal not in samples:
         return None
-    unsampled = await store.load_unsampled(incident_id)
+    unsampled = await load_signal_causes(store, incident_id)
     evidence = build_evidence_for(view, settings, samples, unsampled, now)
     return build_chart(view.incident, signal, samples, evidence, now)
 

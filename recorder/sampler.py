@@ -37,6 +37,7 @@ from recorder.sampling.promapi import (
     PrometheusClient,
     PrometheusError,
 )
+from recorder.sampling.query_failures import failures_of_round
 from recorder.sampling.signals import DEFAULT_SERVICE_LABELS, Signal
 from recorder.store.errors import StoreError
 from recorder.store.protocol import SamplingTarget, Store, StoredSample
@@ -119,7 +120,9 @@ class Sampler:
         self.clock = clock
         self.holder = holder or new_holder_id()
         self.ttl = lease_ttl(timing.interval, query_timeout)
-        self.resolved_within = resolved_within
+        # A resolved incident is sampled through its recovery tail, then backfilled:
+        # it must stay among the leased incidents at least that long.
+        self.resolved_within = max(resolved_within, timing.tail + 2 * timing.interval)
         self.max_targets = max_targets
         self.service_labels = tuple(service_labels)
         self._semaphore = asyncio.Semaphore(concurrency)
@@ -127,6 +130,7 @@ class Sampler:
         self._prometheus_failing = False
         self._storage_failing = False
         self._round_down = False
+        self._round_error: PrometheusError | None = None
         self._rejected: set[str] = set()
         self._many_series: set[str] = set()
         self.saved_by_incident: Counter[str] = Counter()
@@ -182,6 +186,7 @@ class Sampler:
             # Lease lost or sampling finished: a later lease reloads from the store.
             del self._held[lost]
         self._round_down = False
+        self._round_error = None
         result.targets = len(targets)
         outcomes = await asyncio.gather(
             *(self._sample_target(target, now, result) for target in targets),
@@ -238,11 +243,15 @@ class Sampler:
         )
         samples: list[StoredSample] = []
         reached: dict[str, datetime] = {}
+        failed: dict[str, PrometheusError] = {}
+        answered: dict[str, bool] = {}  # signal -> some query of it returned a series
         complete = True
         for query, answer in zip(work.queries, answers, strict=True):
             if isinstance(answer, _QueryFailed) and answer.error is None:
                 result.skipped += 1
                 complete = False
+                if self._round_error is not None:
+                    failed.setdefault(query.signal, self._round_error)
                 continue
             result.queries += 1
             if isinstance(answer, _QueryFailed):
@@ -251,13 +260,19 @@ class Sampler:
                 # the backfill. Anything else is asked again next round.
                 if not isinstance(answer.error, PrometheusBadQuery):
                     complete = False
+                if answer.error is not None:
+                    failed[query.signal] = answer.error
                 continue
             if isinstance(answer, BaseException):
                 raise answer
             samples.extend(answer)
             self.fetched += len(answer)
             reached[query.signal] = max(query.end, reached.get(query.signal, query.end))
+            answered[query.signal] = answered.get(query.signal, False) or bool(answer)
         saved = await self.store.save_samples(incident_id, samples)
+        failures = failures_of_round(failed, answered, self.client.base_url, now)
+        if failures:
+            await self.store.save_sampling_failures(incident_id, failures)
         result.saved += saved
         if saved:
             self.saved_by_incident[incident_id] += saved
@@ -309,6 +324,7 @@ class Sampler:
                 )
             return
         self._round_down = True
+        self._round_error = self._round_error or exc
         if not self._prometheus_failing:
             self._prometheus_failing = True
             self.log.warning(

@@ -167,6 +167,26 @@ class Settings(_Strict):
     service_labels: tuple[str, ...] = DEFAULT_SERVICE_LABELS
     pagerduty_resolve_policy: Literal["resolve", "record_only"] = "resolve"
     body_limit: int = Field(default=16 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    # Graceful shutdown: how long requests in flight may still take after SIGTERM, and an
+    # optional pause with /readyz at 503 before the listener closes. Together (with the
+    # storage close) they must fit the orchestrator's grace period: Kubernetes' default
+    # is 30 s, see deploy/kubernetes/deployment.yaml.
+    shutdown_timeout: Duration = timedelta(seconds=10)
+    shutdown_delay: Duration = timedelta(0)
+
+    @field_validator("shutdown_timeout")
+    @classmethod
+    def _shutdown_timeout(cls, value: timedelta) -> timedelta:
+        if not timedelta(0) < value <= timedelta(minutes=10):
+            raise ValueError("must be longer than 0s and at most 10m")
+        return value
+
+    @field_validator("shutdown_delay")
+    @classmethod
+    def _shutdown_delay(cls, value: timedelta) -> timedelta:
+        if not timedelta(0) <= value <= timedelta(minutes=5):
+            raise ValueError("must be between 0s and 5m")
+        return value
 
     @field_validator("listen")
     @classmethod

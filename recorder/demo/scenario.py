@@ -49,6 +49,7 @@ def demo_config(prometheus_url: str) -> str:
         "[sampling]",
         'interval = "1s"',
         'baseline_window = "30s"',
+        'recovery_tail = "10s"',
     ]
     for name, query in signals.items():
         lines += ["[[signals]]", f'name = "{name}"', f"query = '{query}'"]

@@ -54,7 +54,8 @@ def report_to_json(report: Report) -> dict[str, Any]:
         },
         "summary": {"text": report.summary, "draft": report.summary_is_draft},
         "services_affected": [
-            {"label": s.label, "value": s.value} for s in report.services_affected
+            {"label": s.label, "value": s.value, "sampled": s.sampled}
+            for s in report.services_affected
         ],
         "detection": {
             "automated_alert": report.detected_by_alert,

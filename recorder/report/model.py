@@ -74,6 +74,8 @@ class ReportInput:
     communication: Sequence[TimelineEntry] | None = None
     chart_links: Mapping[str, str] = field(default_factory=dict)
     severity_map: Mapping[str, str] = field(default_factory=dict)
+    sampled_service: AffectedService | None = None
+    """The service `{{service}}` was filled with, and the label it came from."""
 
     @property
     def status_updates(self) -> Sequence[TimelineEntry]:
@@ -116,10 +118,15 @@ class HumanText:
 
 @dataclass(frozen=True, slots=True)
 class AffectedService:
-    """A label value that names an affected service (labels service, job, namespace)."""
+    """A label value that names an affected service (labels service, job, namespace).
+
+    `sampled` marks the service the signals were sampled for: the value that filled
+    `{{service}}`, from the first of the configured service labels the incident has.
+    """
 
     label: str
     value: str
+    sampled: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -20,6 +21,7 @@ from recorder.core.incident import (
     TimelineKind,
 )
 from recorder.core.links import incident_link_key
+from recorder.sampling.failures import FailureCause, SamplingFailure
 from recorder.store.errors import InvalidCursor
 from recorder.store.protocol import PageDelivery
 
@@ -90,6 +92,62 @@ DELIVERY_COLUMNS: tuple[str, ...] = (
     "received_at",
     "outcome",
 )
+
+
+FAILURE_COLUMNS: tuple[str, ...] = (
+    "signal",
+    "cause",
+    "error",
+    "source",
+    "first_at",
+    "last_at",
+    "count",
+)
+
+
+def failure_values(failure: SamplingFailure, encode_time: EncodeTime) -> tuple[Any, ...]:
+    """The failure's column values in `FAILURE_COLUMNS` order."""
+    return (
+        failure.signal,
+        failure.cause.value,
+        failure.error,
+        failure.source,
+        encode_time(failure.first_at),
+        encode_time(failure.last_at),
+        failure.count,
+    )
+
+
+def build_failure(row: Row, decode_time: DecodeTime) -> SamplingFailure:
+    """The sampling failure stored in `row` (columns named as in `FAILURE_COLUMNS`)."""
+    return SamplingFailure(
+        signal=row["signal"],
+        cause=FailureCause(row["cause"]),
+        error=row["error"],
+        source=row["source"],
+        first_at=decode_time(row["first_at"]),
+        last_at=decode_time(row["last_at"]),
+        count=int(row["count"]),
+    )
+
+
+def merge_failures(failures: Iterable[SamplingFailure]) -> list[SamplingFailure]:
+    """One failure per (signal, cause): a batch may hold repeats, and one upsert
+    statement cannot touch a row twice."""
+    merged: dict[tuple[str, FailureCause], SamplingFailure] = {}
+    for failure in failures:
+        key = (failure.signal, failure.cause)
+        known = merged.get(key)
+        if known is None:
+            merged[key] = failure
+            continue
+        newer = failure if failure.last_at >= known.last_at else known
+        merged[key] = replace(
+            newer,
+            first_at=min(known.first_at, failure.first_at),
+            count=known.count + failure.count,
+        )
+    return list(merged.values())
 
 
 class Row(Protocol):
@@ -334,24 +392,32 @@ def decode_utc(value: datetime) -> datetime:
     return value
 
 
-_CURSOR_PREFIX = "i1:"
+# The list's order and its keyset condition, in the SQL both dialects share (row values).
+LIST_ORDER = "started_at DESC, id DESC"
+LIST_AFTER_CURSOR = "(started_at, id) < ({}, {})"
+_CURSOR_PREFIX = "i2:"
 
 
-def encode_cursor(last_id: str) -> str:
-    """Opaque list cursor: the id of the last incident on the page."""
-    raw = (_CURSOR_PREFIX + last_id).encode()
+def _cursor(micros: int, last_id: str) -> str:
+    raw = f"{_CURSOR_PREFIX}{micros}:{last_id}".encode()
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
-def decode_cursor(cursor: str) -> str:
-    """The incident id inside a cursor from `encode_cursor`. Raises InvalidCursor."""
+def encode_cursor(last: Incident) -> str:
+    """Opaque list cursor: the start time and id of the last incident on the page."""
+    return _cursor(encode_micros(last.started_at), last.id)
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """(started_at, id) inside a cursor from `encode_cursor`. Raises InvalidCursor."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
-    except (UnicodeError, binascii.Error, ValueError):
+        micros, _, last_id = raw.removeprefix(_CURSOR_PREFIX).partition(":")
+        started_at = decode_micros(int(micros))
+    except (UnicodeError, binascii.Error, ValueError, OverflowError):
         raise InvalidCursor(cursor) from None
-    last_id = raw[len(_CURSOR_PREFIX) :]
     # Round-trip check: base64 decoding skips stray characters, a cursor we issued doesn't.
-    if not raw.startswith(_CURSOR_PREFIX) or not last_id or encode_cursor(last_id) != cursor:
+    if not last_id or _cursor(int(micros), last_id) != cursor:
         raise InvalidCursor(cursor)
-    return last_id
+    return started_at, last_id

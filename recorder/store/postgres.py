@@ -14,15 +14,21 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from recorder.core.incident import Incident, IncidentStatus, IncidentView, Outcome, TimelineEntry
-from recorder.core.links import PAGED_KEY_PREFIX
+from recorder.core.join import JOIN_LOOKUP_LIMIT, JoinLookup, direct_only
+from recorder.core.links import PAGED_KEY_PREFIX, incident_link_key
+from recorder.sampling.failures import SamplingFailure
 from recorder.store.codec import (
     ALERT_COLUMNS,
     DELIVERY_COLUMNS,
+    FAILURE_COLUMNS,
     INCIDENT_COLUMNS,
+    LIST_AFTER_CURSOR,
+    LIST_ORDER,
     TIMELINE_COLUMNS,
     alert_values,
     build_alert,
     build_delivery,
+    build_failure,
     build_incident,
     build_timeline_entry,
     decode_cursor,
@@ -30,13 +36,22 @@ from recorder.store.codec import (
     delivery_values,
     encode_cursor,
     encode_utc,
+    failure_values,
     incident_values,
     load_mapping,
+    merge_failures,
     timeline_values,
 )
-from recorder.store.errors import IncidentNotFound, NotMigrated, StorageUnavailable, StoreError
+from recorder.store.errors import (
+    IncidentNotFound,
+    NotMigrated,
+    StorageMisconfigured,
+    StorageUnavailable,
+    StoreError,
+)
 from recorder.store.migrations import latest_version, migrated_through, pending_migrations
 from recorder.store.protocol import (
+    Choose,
     Decide,
     DecideExisting,
     IncidentPage,
@@ -65,6 +80,15 @@ _UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.InsufficientResourcesError,  # 53: too many connections, disk full
     asyncpg.exceptions.InvalidAuthorizationSpecificationError,  # 28: bad role or password
     asyncpg.exceptions.InvalidCatalogNameError,  # 3D000: the database does not exist
+)
+# The subset that no retry can fix: the server answered, and refused these credentials.
+_MISCONFIGURED_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.exceptions.InvalidAuthorizationSpecificationError,  # 28000, 28P01
+    asyncpg.exceptions.InvalidCatalogNameError,  # 3D000
+)
+_MISCONFIGURED_HINT = (
+    "create the role and database, or correct user, password and database name in "
+    "RECORDER_DATABASE_URL"
 )
 # After these the connection's state is unknown: terminate it rather than reuse it.
 _ABORT_ERRORS: tuple[type[BaseException], ...] = (*_UNAVAILABLE_ERRORS, asyncio.CancelledError)
@@ -100,21 +124,18 @@ _LOAD_NEWEST = _view_query("correlation_key = $1 ORDER BY id DESC LIMIT 1")
 _LOAD_BY_ID = _view_query("id = $1")
 _LOAD_BY_ID_FOR_UPDATE = _view_query("id = $1", lock=True)
 _SELECT_KEY = "SELECT correlation_key FROM incidents WHERE id = $1"
-_OPEN_LINKED = "link_key = $1 AND status <> 'resolved'"
 _LOAD_BY_PD = _view_query("pagerduty_id = $1")
-_LOAD_OPEN_LINKED = _view_query(f"{_OPEN_LINKED} ORDER BY id DESC LIMIT 1")
-_LOAD_ADOPTABLE = _view_query(f"{_OPEN_LINKED} AND correlation_key = $2")
-_TARGET_BY_PD = "SELECT id, correlation_key, link_key FROM incidents WHERE pagerduty_id = $1"
-_TARGET_BY_LINK = (
-    f"SELECT id, correlation_key, link_key FROM incidents WHERE {_OPEN_LINKED} "
-    "ORDER BY id DESC LIMIT 1"
+_SELECT_LINKED = (
+    f"SELECT {_COLUMNS} FROM incidents WHERE link_key = $1 ORDER BY id DESC "
+    f"LIMIT {JOIN_LOOKUP_LIMIT}"
 )
-# The key's newest incident, or (when there is none) the key of the PagerDuty-opened
-# incident an Alertmanager group would adopt: one round trip for a new group, not two.
-_LOAD_NEWEST_OR_ADOPTABLE_KEY = (
-    "SELECT v.*, CASE WHEN v.id IS NULL THEN ("
-    "SELECT correlation_key FROM incidents WHERE link_key = $2 AND status <> 'resolved' "
-    "AND correlation_key LIKE $3 ORDER BY id DESC LIMIT 1) END AS adoptable_key "
+_SELECT_BY_IDS = f"SELECT {_COLUMNS} FROM incidents WHERE id = ANY($1::text[]) ORDER BY id DESC"
+# The key's newest incident and the ids of the PagerDuty-opened incidents with the link
+# key that no alert group adopted yet: one round trip for every notification; those
+# incidents are loaded in a second one only when there are any (PagerDuty came first).
+_LOAD_NEWEST_AND_ADOPTABLE_IDS = (
+    "SELECT v.*, ARRAY(SELECT id FROM incidents WHERE link_key = $2 "
+    f"AND correlation_key LIKE $3 ORDER BY id DESC LIMIT {JOIN_LOOKUP_LIMIT}) AS adoptable_ids "
     f"FROM (SELECT 1) AS one LEFT JOIN LATERAL ({_LOAD_NEWEST}) AS v ON true"
 )
 _PAGED_PATTERN = PAGED_KEY_PREFIX + "%"
@@ -252,6 +273,23 @@ _UPSERT_UNSAMPLED = (
     "INSERT INTO unsampled_signals (incident_id, signal, reason) VALUES ($1, $2, $3)"
     " ON CONFLICT (incident_id, signal) DO UPDATE SET reason = EXCLUDED.reason"
 )
+_UPSERT_FAILURES = (
+    f"INSERT INTO sampling_failures (incident_id, {', '.join(FAILURE_COLUMNS)})"
+    " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[],"
+    " $6::timestamptz[], $7::timestamptz[], $8::bigint[])"
+    " ON CONFLICT (incident_id, signal, cause) DO UPDATE SET"
+    " count = sampling_failures.count + EXCLUDED.count,"
+    " first_at = LEAST(sampling_failures.first_at, EXCLUDED.first_at),"
+    " last_at = GREATEST(sampling_failures.last_at, EXCLUDED.last_at),"
+    " error = CASE WHEN EXCLUDED.last_at >= sampling_failures.last_at"
+    " THEN EXCLUDED.error ELSE sampling_failures.error END,"
+    " source = CASE WHEN EXCLUDED.last_at >= sampling_failures.last_at"
+    " THEN EXCLUDED.source ELSE sampling_failures.source END"
+)
+_SELECT_FAILURES = (
+    f"SELECT {', '.join(FAILURE_COLUMNS)} FROM sampling_failures WHERE incident_id = $1"
+    " ORDER BY signal, cause"
+)
 _MIGRATION_LOCK = "hashtextextended('incident-recorder migrate ' || current_schema(), 0)"
 _CREATE_SCHEMA_MIGRATIONS = (
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -385,26 +423,41 @@ class PostgresStore:
             raise NotMigrated(current, expected)
 
     async def record(
-        self, correlation_key: str, decide: Decide, *, link_key: str | None = None
+        self,
+        correlation_key: str,
+        decide: Decide,
+        *,
+        link_key: str | None = None,
+        choose: Choose | None = None,
     ) -> Outcome:
-        """Lock the link key then the correlation key, load the key's newest incident
-        (else the PagerDuty-opened incident with `link_key`), decide, persist, commit.
+        """Lock the link key then the correlation key, look up the key's newest incident
+        and the PagerDuty-opened ones with `link_key`, choose, load, decide, persist.
 
-        Round trips: BEGIN with the key locks, load, one write statement if anything
-        changed, COMMIT. A duplicate notification costs three and writes nothing.
+        Round trips: BEGIN with the key locks, the lookup, one write statement if
+        anything changed, COMMIT. A duplicate notification costs three and writes
+        nothing. Joining an incident PagerDuty opened costs two more (its lookup, and its
+        key's lock with the reload).
         """
 
         async def work(conn: Connection) -> Outcome:
             row: asyncpg.Record | None = await conn.fetchrow(
-                _LOAD_NEWEST_OR_ADOPTABLE_KEY, correlation_key, link_key, _PAGED_PATTERN
+                _LOAD_NEWEST_AND_ADOPTABLE_IDS, correlation_key, link_key, _PAGED_PATTERN
             )
             assert row is not None  # the outer SELECT always yields one row
-            if row["id"] is None:
-                adoptable = row["adoptable_key"]
-                row = (
-                    None if adoptable is None else await _load_adoptable(conn, link_key, adoptable)
-                )
-            outcome = decide(None if row is None else _build_view(row))
+            direct = None if row["id"] is None else _build_view(row)
+            linked: tuple[Incident, ...] = ()
+            if row["adoptable_ids"]:
+                rows = await conn.fetch(_SELECT_BY_IDS, list(row["adoptable_ids"]))
+                linked = tuple(build_incident(r, decode_utc) for r in rows)
+            lookup = JoinLookup(direct, linked)
+            chosen = (choose or direct_only)(lookup)
+            if chosen is None:
+                view = None
+            elif direct is not None and direct.incident.id == chosen.id:
+                view = direct
+            else:
+                view = await _load_locked(conn, chosen)
+            outcome = decide(view)
             await _write_outcome(conn, outcome)
             return outcome
 
@@ -418,22 +471,28 @@ class PostgresStore:
         pagerduty_id: str,
         link_key: str | None,
         decide: Decide,
+        choose: Choose | None = None,
     ) -> Outcome | None:
-        """Log the delivery (None when already logged), lock and load the paged
-        incident, decide, persist, commit.
+        """Log the delivery (None when already logged), look up and choose the target,
+        lock and load it, decide, persist, commit.
 
         The locks are every link key involved, the PagerDuty id, then the target
         incident's correlation key (so API updates and alert notifications of that
-        incident wait). The target is read before the locks are taken; if it changed by
-        the time they are held, the transaction is rolled back and tried again.
+        incident wait). The target is chosen before the locks are taken; if the choice
+        differs once they are held, the transaction is rolled back and tried again.
         """
+        pick = choose or direct_only
 
-        async def read_target(conn: Connection) -> _Target | None:
-            row = await _fetch_paged(conn, _TARGET_BY_PD, _TARGET_BY_LINK, pagerduty_id, link_key)
-            return _target(row)
+        async def read_lookup(conn: Connection) -> JoinLookup:
+            row = await conn.fetchrow(_LOAD_BY_PD, pagerduty_id)
+            linked: tuple[Incident, ...] = ()
+            if link_key is not None:
+                rows = await conn.fetch(_SELECT_LINKED, link_key)
+                linked = tuple(build_incident(r, decode_utc) for r in rows)
+            return JoinLookup(None if row is None else _build_view(row), linked)
 
         for _attempt in range(_TARGET_ATTEMPTS):
-            target = await self._run(read_target, begin=None)
+            target = _target(pick(await self._run(read_lookup, begin=None)))
             links = sorted({key for key in (link_key, target and target[2]) if key})
             locks = [_link_lock_key(key) for key in links]
             locks.append(_PAGERDUTY_LOCK_PREFIX + pagerduty_id)
@@ -444,12 +503,19 @@ class PostgresStore:
                 values = delivery_values(replace(delivery, outcome="stored"), encode_utc)
                 if await conn.fetchval(_INSERT_DELIVERY, *values) is None:
                     return None
-                row = await _fetch_paged(
-                    conn, _LOAD_BY_PD, _LOAD_OPEN_LINKED, pagerduty_id, link_key
-                )
-                if _target(row) != expected:
+                lookup = await read_lookup(conn)
+                chosen = pick(lookup)
+                if _target(chosen) != expected:
                     raise _TargetMoved
-                outcome = decide(None if row is None else _build_view(row))
+                view = None
+                if chosen is not None:
+                    direct = lookup.direct
+                    view = (
+                        direct
+                        if direct is not None and direct.incident.id == chosen.id
+                        else await _load_view(conn, chosen.id)
+                    )
+                outcome = decide(view)
                 await _write_outcome(conn, outcome)
                 incident = outcome.incident
                 await conn.execute(
@@ -546,7 +612,7 @@ class PostgresStore:
     async def list_incidents(
         self, *, status: IncidentStatus | None, open_only: bool, limit: int, cursor: str | None
     ) -> IncidentPage:
-        """Newest first by id; `next_cursor` is None on the last page. Raises InvalidCursor."""
+        """Newest start first; `next_cursor` is None on the last page. Raises InvalidCursor."""
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
         clauses: list[str] = []
@@ -557,11 +623,11 @@ class PostgresStore:
         if open_only:
             clauses.append("status <> 'resolved'")
         if cursor is not None:
-            params.append(decode_cursor(cursor))
-            clauses.append(f"id < ${len(params)}")
+            params.extend(decode_cursor(cursor))
+            clauses.append(LIST_AFTER_CURSOR.format(f"${len(params) - 1}", f"${len(params)}"))
         params.append(limit + 1)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"SELECT {_COLUMNS} FROM incidents{where} ORDER BY id DESC LIMIT ${len(params)}"
+        sql = f"SELECT {_COLUMNS} FROM incidents{where} ORDER BY {LIST_ORDER} LIMIT ${len(params)}"
 
         async def work(conn: Connection) -> list[Incident]:
             return [build_incident(row, decode_utc) for row in await conn.fetch(sql, *params)]
@@ -569,7 +635,7 @@ class PostgresStore:
         incidents = await self._run(work, begin=None)
         if len(incidents) > limit:
             incidents = incidents[:limit]
-            return IncidentPage(incidents, encode_cursor(incidents[-1].id))
+            return IncidentPage(incidents, encode_cursor(incidents[-1]))
         return IncidentPage(incidents, None)
 
     async def find_related(self, incident: Incident, *, limit: int) -> list[Incident]:
@@ -709,6 +775,31 @@ class PostgresStore:
 
         return await self._run(work, begin=None)
 
+    async def save_sampling_failures(
+        self, incident_id: str, failures: Sequence[SamplingFailure]
+    ) -> None:
+        """Add the failures up per (signal, cause) in one statement. Raises IncidentNotFound."""
+        rows = [failure_values(f, encode_utc) for f in merge_failures(failures)]
+        if not rows:
+            return
+
+        async def work(conn: Connection) -> None:
+            try:
+                await conn.execute(_UPSERT_FAILURES, incident_id, *_columns(rows, 7))
+            except asyncpg.ForeignKeyViolationError:
+                raise IncidentNotFound(incident_id) from None
+
+        await self._run(work, begin=None)
+
+    async def load_sampling_failures(self, incident_id: str) -> list[SamplingFailure]:
+        """The incident's sampling failures by signal, then cause."""
+
+        async def work(conn: Connection) -> list[SamplingFailure]:
+            rows = await conn.fetch(_SELECT_FAILURES, incident_id)
+            return [build_failure(row, decode_utc) for row in rows]
+
+        return await self._run(work, begin=None)
+
     async def _ensure_pool(self) -> asyncpg.Pool[asyncpg.Record]:
         if self._closed:
             raise StorageUnavailable(BACKEND, "store is closed")
@@ -766,6 +857,10 @@ class PostgresStore:
         """Turn asyncpg and socket errors into domain errors, without the DSN's secret."""
         try:
             yield
+        except _MISCONFIGURED_ERRORS as exc:
+            raise StorageMisconfigured(
+                BACKEND, self._describe(exc), hint=_MISCONFIGURED_HINT
+            ) from exc
         except _UNAVAILABLE_ERRORS as exc:
             raise StorageUnavailable(BACKEND, self._describe(exc)) from exc
         except asyncpg.PostgresError as exc:
@@ -812,33 +907,31 @@ class _TargetMoved(Exception):
 _Target: TypeAlias = tuple[str, str, "str | None"]
 
 
-def _target(row: asyncpg.Record | None) -> _Target | None:
-    if row is None:
+def _target(incident: Incident | None) -> _Target | None:
+    if incident is None:
         return None
-    return (row["id"], row["correlation_key"], row["link_key"])
+    return (incident.id, incident.correlation_key, incident_link_key(incident))
 
 
-async def _fetch_paged(
-    conn: Connection, by_id: str, by_link: str, pagerduty_id: str, link_key: str | None
-) -> asyncpg.Record | None:
-    """The incident linked to the PagerDuty id, else the newest open one with the link key."""
-    row: asyncpg.Record | None = await conn.fetchrow(by_id, pagerduty_id)
-    if row is None and link_key is not None:
-        row = await conn.fetchrow(by_link, link_key)
-    return row
+async def _load_view(conn: Connection, incident_id: str) -> IncidentView:
+    row = await conn.fetchrow(_LOAD_BY_ID, incident_id)
+    if row is None:
+        raise IncidentNotFound(incident_id)
+    return _build_view(row)
 
 
-async def _load_adoptable(
-    conn: Connection, link_key: str | None, key: str
-) -> asyncpg.Record | None:
-    """The newest open incident PagerDuty opened with this link key (whose correlation
-    key is `key`), with that key locked.
+async def _load_locked(conn: Connection, chosen: Incident) -> IncidentView:
+    """The chosen incident PagerDuty opened, reloaded with its correlation key locked.
 
     Its correlation key changes only under the link key's lock, which the caller holds,
-    so after taking that key's lock (as update() does) the reload finds the same one.
+    so after taking that key's lock (as update() does) the reload finds it unchanged,
+    and no API update of it can run until this transaction ends.
     """
-    await conn.execute(f"SELECT pg_advisory_xact_lock({lock_id(key):d})")
-    return await conn.fetchrow(_LOAD_ADOPTABLE, link_key, key)
+    await conn.execute(f"SELECT pg_advisory_xact_lock({lock_id(chosen.correlation_key):d})")
+    row = await conn.fetchrow(_LOAD_BY_ID_FOR_UPDATE, chosen.id)
+    if row is None:
+        raise IncidentNotFound(chosen.id)
+    return _build_view(row)
 
 
 async def _complete(conn: Connection, work: Work[T]) -> T:

@@ -15,6 +15,7 @@ from recorder.sampler import Sampler
 from recorder.settings import Settings
 from recorder.storage_state import StorageState
 from recorder.store.protocol import Store
+from recorder.web.inflight import Draining
 from recorder.web.parsing import BodyParser
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -24,6 +25,7 @@ METRICS = web.AppKey("metrics", RecorderMetrics)
 RECORDING = web.AppKey("recording", Recording)
 LOG = web.AppKey("log", structlog.typing.FilteringBoundLogger)
 STORAGE_STATE = web.AppKey("storage_state", StorageState)
+DRAINING = web.AppKey("draining", Draining)
 BODY_PARSER = web.AppKey("body_parser", BodyParser)
 # Only when RECORDER_PROMETHEUS_URL is set (see recorder.web.sampling).
 PROMETHEUS_SESSION = web.AppKey("prometheus_session", aiohttp.ClientSession)

@@ -31,7 +31,7 @@ async def test_list_shows_the_incidents(site: Site, browsing: Browsing) -> None:
     page = browsing.page
     await page.goto(site.base)
     rows = page.locator("table.incidents tbody tr")
-    assert await rows.count() == 2
+    assert await rows.count() == 3
     disk = page.locator(f'tr[data-incident="{site.ids["DiskAlmostFull"]}"]')
     assert await disk.locator(".badge.status-investigating").inner_text() == "Investigating"
     assert await disk.locator(".badge.sev").inner_text() == "SEV1"

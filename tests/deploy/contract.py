@@ -72,7 +72,7 @@ TOML_TOP_LEVEL_KEYS = frozenset(
         "body_limit",
     }
 )
-TOML_SAMPLING_KEYS = frozenset({"interval", "baseline_window", "presets"})
+TOML_SAMPLING_KEYS = frozenset({"interval", "baseline_window", "recovery_tail", "presets"})
 SERVICE_LABELS = ["service", "job", "app", "app_kubernetes_io_name", "service_name"]
 PRESETS = (
     "ingress-nginx",

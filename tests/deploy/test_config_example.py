@@ -43,6 +43,7 @@ def test_example_values_match_the_documented_defaults() -> None:
     assert example["sampling"] == {
         "interval": "15s",
         "baseline_window": "1h",
+        "recovery_tail": "10m",
         "presets": ["ingress-nginx", "hikaricp"],
     }
     assert example["thresholds"] == {
@@ -97,7 +98,9 @@ def test_compose_config_is_the_example_with_the_demo_service_signals() -> None:
     example = load_example()
     signals = compose.pop("signals")
     assert signals == tomllib.loads(uncommented_signals())["signals"][1:]
-    assert compose == example | {"sampling": {"interval": "15s", "baseline_window": "1h"}}
+    assert compose == example | {
+        "sampling": {"interval": "15s", "baseline_window": "1h", "recovery_tail": "10m"}
+    }
     assert load_settings(environ={}, config_path=str(contract.COMPOSE_TOML))
 
 
