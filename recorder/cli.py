@@ -103,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "signals":
         from recorder.signals_cli import run_signals
 
-        return run_signals(args.prometheus or settings.prometheus_url)
+        return run_signals(args.prometheus or settings.prometheus_url, settings.service_labels)
     if args.command == "demo":
         from recorder.demo.command import run_demo
 

@@ -43,6 +43,10 @@ REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 SOURCES = ("alertmanager", "grafana", "pagerduty")
 OUTCOMES = ("stored", "duplicate", "ignored", "rejected", "error")
 SAMPLER_OUTCOMES = ("ok", "error")
+# ok: silences read and applied; unreachable: no Alertmanager URL answered with 200;
+# invalid: one answered with something that is not a list of silences; storage_error:
+# silences read but the incidents could not be read or written.
+SILENCE_POLL_OUTCOMES = ("ok", "unreachable", "invalid", "storage_error")
 
 
 class RecorderMetrics:
@@ -110,6 +114,13 @@ class RecorderMetrics:
             buckets=REQUEST_BUCKETS,
             registry=registry,
         )
+        self.silence_polls = Counter(
+            "recorder_silence_polls_total",
+            "Reads of Alertmanager's silences (while incidents are open), by outcome (ok, "
+            "unreachable, invalid, storage_error).",
+            ["outcome"],
+            registry=registry,
+        )
         self.storage_connections = Gauge(
             "recorder_storage_connections",
             "Database connections by state (idle, busy).",
@@ -127,6 +138,8 @@ class RecorderMetrics:
         PlatformCollector(registry=registry)
         for outcome in SAMPLER_OUTCOMES:
             self.sampler_queries.labels(outcome=outcome)
+        for outcome in SILENCE_POLL_OUTCOMES:
+            self.silence_polls.labels(outcome=outcome)
         for source in SOURCES:
             self.webhook_duration.labels(source=source)
             for outcome in OUTCOMES:

@@ -31,6 +31,7 @@ from recorder.clock import Clock
 from recorder.evidence.incident import build_incident_evidence
 from recorder.evidence.model import Thresholds
 from recorder.metrics import RecorderMetrics
+from recorder.sampling.failures import FailureCause, SamplingFailure
 from recorder.sampling.plan import Query, Timing, align_down, lease_ttl, plan_target
 from recorder.sampling.promapi import (
     PrometheusBadQuery,
@@ -44,6 +45,8 @@ from recorder.store.protocol import SamplingTarget, Store, StoredSample
 
 RESOLVED_WITHIN = timedelta(hours=24)
 """Resolved incidents older than this are not backfilled any more (restart after days)."""
+FAILURES_EVERY = timedelta(minutes=1)
+"""Repeated sampling failures of one incident are written at most this often."""
 MAX_TARGETS = 10_000
 """Most incidents one replica samples at a time."""
 
@@ -67,10 +70,14 @@ class RoundResult:
 
 @dataclass
 class _Held:
-    """Per-incident state while this replica holds its lease."""
+    """Per-incident state while this replica holds its lease. Failures wait in
+    `failures` until they are written (see `_save_failures`)."""
 
     cursors: dict[str, datetime]
     unsampled_saved: set[str] = field(default_factory=set)
+    failures: list[SamplingFailure] = field(default_factory=list)
+    failures_saved: set[tuple[str, FailureCause]] = field(default_factory=set)
+    failures_saved_at: datetime | None = None
 
 
 class _QueryFailed(Exception):
@@ -270,9 +277,8 @@ class Sampler:
             reached[query.signal] = max(query.end, reached.get(query.signal, query.end))
             answered[query.signal] = answered.get(query.signal, False) or bool(answer)
         saved = await self.store.save_samples(incident_id, samples)
-        failures = failures_of_round(failed, answered, self.client.base_url, now)
-        if failures:
-            await self.store.save_sampling_failures(incident_id, failures)
+        state.failures += failures_of_round(failed, answered, self.client.base_url, now)
+        await self._save_failures(incident_id, state, now, final=work.backfill)
         result.saved += saved
         if saved:
             self.saved_by_incident[incident_id] += saved
@@ -282,6 +288,29 @@ class Sampler:
                 result.backfilled.append(incident_id)
                 await self._observe_time_to_detect(target, now)
             self._held.pop(incident_id, None)
+
+    async def _save_failures(
+        self, incident_id: str, state: _Held, now: datetime, *, final: bool
+    ) -> None:
+        """Write the incident's waiting failures when one is new (a signal or cause not
+        written yet), FAILURES_EVERY after the last write, or at the backfill: an outage
+        or an always-empty query costs a write a minute per incident, not one a round,
+        and the counts still add up."""
+        if not state.failures:
+            return
+        keys = {(f.signal, f.cause) for f in state.failures}
+        due = (
+            final
+            or not keys <= state.failures_saved
+            or state.failures_saved_at is None
+            or now - state.failures_saved_at >= FAILURES_EVERY
+        )
+        if not due:
+            return
+        await self.store.save_sampling_failures(incident_id, state.failures)
+        state.failures = []
+        state.failures_saved |= keys
+        state.failures_saved_at = now
 
     async def _fetch(self, query: Query) -> list[StoredSample]:
         """One range query under the concurrency limit, counted and timed."""

@@ -2,7 +2,8 @@
 
 Asks `/api/v1/label/__name__/values` for the presets' metric names that have series in
 the last hour, prints one line per preset (found, or missing with the metrics it looked
-for) and the TOML to paste. Exit 0 when Prometheus answered, 1 when it could not be
+for; a found preset matched on a scrape target label also says which of service_labels
+its series carry) and the TOML to paste. Exit 0 when Prometheus answered, 1 when it could not be
 reached or did not answer with the list.
 """
 
@@ -11,12 +12,23 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 import aiohttp
 
-from recorder.sampling.discovery import format_matches, format_toml, match_presets, names_selector
+from recorder.sampling.discovery import (
+    PresetMatch,
+    format_matches,
+    format_toml,
+    match_presets,
+    names_selector,
+    service_label_query,
+)
+from recorder.sampling.promapi import PrometheusClient, PrometheusError
+from recorder.sampling.signals import DEFAULT_SERVICE_LABELS
 from recorder.settings import mask_url
 
 EXIT_UNREACHABLE = 1
@@ -59,8 +71,45 @@ async def fetch_metric_names(base_url: str, *, now: datetime, within: float) -> 
     return data
 
 
+async def look_for_service_labels(
+    base_url: str, matches: Sequence[PresetMatch], service_labels: Sequence[str], *, within: float
+) -> tuple[PresetMatch, ...]:
+    """`matches` with `service_labels_seen` filled for found presets matched on a target
+    label: which of `service_labels` their first metric's series carry. A query that
+    fails leaves that preset unlooked-at (the found/missing verdict stands)."""
+    async with aiohttp.ClientSession() as session:
+        client = PrometheusClient(base_url, session, timeout=within, retries=0)
+        now = datetime.now(UTC)
+
+        async def seen(match: PresetMatch) -> PresetMatch:
+            if not (match.found and match.preset.matches_target_label):
+                return match
+            metric = match.preset.metrics[0]
+            try:
+                answers = await asyncio.gather(
+                    *(
+                        client.query(service_label_query(metric, label), now)
+                        for label in service_labels
+                    )
+                )
+            except PrometheusError:
+                return match
+            carried = tuple(
+                label
+                for label, answer in zip(service_labels, answers, strict=True)
+                if answer and answer[0].samples[0].value > 0
+            )
+            return replace(match, service_labels_seen=carried)
+
+        return tuple(await asyncio.gather(*(seen(m) for m in matches)))
+
+
 def run_signals(
-    prometheus_url: str | None, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+    prometheus_url: str | None,
+    service_labels: Sequence[str] = DEFAULT_SERVICE_LABELS,
+    *,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
 ) -> int:
     """The `signals` command; returns the exit status."""
     if not prometheus_url:
@@ -77,9 +126,13 @@ def run_signals(
     except DiscoveryFailed as exc:
         print(f"recorder: could not list metric names from Prometheus {shown}: {exc}", file=err)
         return EXIT_UNREACHABLE
-    matches = match_presets(names)
+    matches = asyncio.run(
+        look_for_service_labels(
+            prometheus_url, match_presets(names), service_labels, within=TIMEOUT_SECONDS
+        )
+    )
     print(f"# Presets in Prometheus {shown} (series in the last hour):", file=out)
-    for line in format_matches(matches):
+    for line in format_matches(matches, service_labels):
         print(line, file=out)
     print(file=out)
     for line in format_toml(matches):

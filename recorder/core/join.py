@@ -47,7 +47,8 @@ def direct_only(lookup: JoinLookup) -> Incident | None:
 def choose_for_alerts(lookup: JoinLookup, alerts: Iterable[AlertEvent]) -> Incident | None:
     """The incident an alert notification (one correlation key's part) joins.
 
-    1. The newest incident of the correlation key, while it is open.
+    1. The newest incident of the correlation key, while it is open, or when it already
+       holds every alert of the notification.
     2. Else an incident PagerDuty opened for this alert group (same link key, not adopted
        by an alert group, opened after the key's newest incident): the oldest one still
        open when the alerts started, i.e. open now or resolved after the earliest
@@ -59,10 +60,13 @@ def choose_for_alerts(lookup: JoinLookup, alerts: Iterable[AlertEvent]) -> Incid
     newest = direct_only(lookup)
     if newest is not None and newest.is_open:
         return newest
-    starts = [alert.starts_at for alert in alerts]
-    if not starts:
+    # Alerts the key's newest incident already holds (a late retry of its resolution)
+    # belong to it, whatever PagerDuty opened since.
+    known = lookup.direct.alerts if lookup.direct is not None else {}
+    fresh = [alert for alert in alerts if (alert.fingerprint, alert.starts_at) not in known]
+    if not fresh:
         return newest
-    earliest = min(starts)
+    earliest = min(alert.starts_at for alert in fresh)
     candidates = sorted(
         (
             incident

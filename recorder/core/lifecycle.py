@@ -52,14 +52,20 @@ def highest_severity(
 
 
 def common_labels(states: Iterable[AlertState]) -> dict[str, str]:
-    """Labels whose value is the same on every alert (Alertmanager's commonLabels rule)."""
-    result: dict[str, str] | None = None
+    """Labels whose value is the same on every alert (Alertmanager's commonLabels rule),
+    in the first alert's label order."""
+    first: Mapping[str, str] | None = None
+    shared: set[tuple[str, str]] = set()
     for state in states:
-        if result is None:
-            result = dict(state.labels)
-        else:
-            result = {k: v for k, v in result.items() if state.labels.get(k) == v}
-    return result or {}
+        if first is None:
+            first = state.labels
+            shared = set(first.items())
+        elif shared:
+            # Set intersection runs in C: a 10,000-alert storm is 10,000 of these.
+            shared &= state.labels.items()
+    if first is None:
+        return {}
+    return {name: value for name, value in first.items() if (name, value) in shared}
 
 
 def build_title(labels: Mapping[str, str]) -> str:

@@ -17,11 +17,14 @@ from recorder.sampling.selection import secondary_name
 
 @dataclass(frozen=True, slots=True)
 class PresetMatch:
-    """One preset and which of its metrics Prometheus has."""
+    """One preset and which of its metrics Prometheus has; for a preset matched on a
+    target label, `service_labels_seen` are the service labels its series carry (None:
+    not looked at)."""
 
     preset: Preset
     present: tuple[str, ...]
     absent: tuple[str, ...]
+    service_labels_seen: tuple[str, ...] | None = None
 
     @property
     def found(self) -> bool:
@@ -52,13 +55,29 @@ def match_presets(names: Collection[str]) -> tuple[PresetMatch, ...]:
     )
 
 
-def format_matches(matches: Sequence[PresetMatch]) -> list[str]:
-    """One line per preset: found or missing, with the metrics it looked for."""
+def service_label_query(metric: str, label: str) -> str:
+    """PromQL: how many distinct non-empty values `label` has on `metric`'s series."""
+    return f'count(count by ({label}) ({metric}{{{label}!=""}}))'
+
+
+def format_matches(matches: Sequence[PresetMatch], service_labels: Sequence[str] = ()) -> list[str]:
+    """One line per preset: found or missing, with the metrics it looked for. A found
+    preset matched on a target label gets a second line: which service labels its series
+    carry, or a warning when they carry none of `service_labels`."""
     width = max(len(m.preset.name) for m in matches)
+    indent = " " * (9 + width + 2)
     lines = []
     for match in matches:
         if match.found:
             lines.append(f"found    {match.preset.name:<{width}}  {', '.join(match.present)}")
+            seen = match.service_labels_seen
+            if seen:
+                lines.append(f"{indent}its series carry service labels: {', '.join(seen)}")
+            elif seen is not None:
+                lines.append(
+                    f"{indent}warning: its series carry none of {', '.join(service_labels)}; "
+                    "add the label they name the service with to service_labels"
+                )
             continue
         looked = ", ".join(match.absent)
         have = f" (has {', '.join(match.present)})" if match.present else ""

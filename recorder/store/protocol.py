@@ -136,6 +136,15 @@ class Store(Protocol):
     async def update(self, incident_id: str, decide: DecideExisting) -> Outcome:
         """Like `record`, for an existing incident by id. Raises IncidentNotFound."""
 
+    async def record_silence(
+        self, incident_id: str, silence_id: str, decide: DecideExisting, *, now: datetime
+    ) -> Outcome | None:
+        """Apply an Alertmanager silence to an incident once, across replicas and
+        restarts. In one transaction under the incident's locks (as `update`): None when
+        this silence id was applied to this incident before (nothing decided); else call
+        `decide`, and when its outcome changes something, persist it and remember the
+        silence as applied (at `now`). Raises IncidentNotFound."""
+
     async def load(self, incident_id: str) -> IncidentView:
         """One incident with its alerts. Raises IncidentNotFound."""
 
@@ -213,3 +222,23 @@ def check_lease_args(ttl: timedelta, limit: int) -> None:
         raise ValueError(f"limit must be at least 1, got {limit}")
     if ttl <= timedelta(0):
         raise ValueError(f"ttl must be positive, got {ttl}")
+
+
+class SilenceStore(Protocol):
+    """What the silence poller needs of storage (recorder.silences)."""
+
+    async def count_open(self) -> int:
+        """How many incidents are not resolved."""
+
+    async def list_incidents(
+        self, *, status: IncidentStatus | None, open_only: bool, limit: int, cursor: str | None
+    ) -> IncidentPage:
+        """Newest first (by id). Raises InvalidCursor."""
+
+    async def load(self, incident_id: str) -> IncidentView:
+        """One incident with its alerts. Raises IncidentNotFound."""
+
+    async def record_silence(
+        self, incident_id: str, silence_id: str, decide: DecideExisting, *, now: datetime
+    ) -> Outcome | None:
+        """See Store.record_silence."""

@@ -154,6 +154,10 @@ _ADOPTABLE = (
     f"{_INCIDENT_SELECT} WHERE link_key = ? AND correlation_key LIKE ? "
     f"ORDER BY id DESC LIMIT {JOIN_LOOKUP_LIMIT}"
 )
+_SILENCE_APPLIED = "SELECT 1 FROM incident_silences WHERE incident_id = ? AND silence_id = ?"
+_INSERT_SILENCE = (
+    "INSERT INTO incident_silences (incident_id, silence_id, applied_at) VALUES (?, ?, ?)"
+)
 _INSERT_DELIVERY = (
     f"INSERT INTO pagerduty_deliveries ({', '.join(DELIVERY_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in DELIVERY_COLUMNS)}) ON CONFLICT (event_id) DO NOTHING"
@@ -391,6 +395,24 @@ class SqliteStore:
             view = await _load_view(conn, incident_id)
             outcome = decide(view)
             await _write_outcome(conn, outcome)
+            return outcome
+
+        return await self._write(body)
+
+    async def record_silence(
+        self, incident_id: str, silence_id: str, decide: DecideExisting, *, now: datetime
+    ) -> Outcome | None:
+        """None when the silence was applied to the incident before; else load, decide,
+        and when that changed something, persist it and remember the silence."""
+
+        async def body(conn: aiosqlite.Connection) -> Outcome | None:
+            cursor = await conn.execute(_SILENCE_APPLIED, (incident_id, silence_id))
+            if await cursor.fetchone() is not None:
+                return None
+            outcome = decide(await _load_view(conn, incident_id))
+            if outcome.changed:
+                await _write_outcome(conn, outcome)
+                await conn.execute(_INSERT_SILENCE, (incident_id, silence_id, encode_micros(now)))
             return outcome
 
         return await self._write(body)

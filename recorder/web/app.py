@@ -39,6 +39,7 @@ from recorder.web.metrics_endpoint import metrics_handler
 from recorder.web.parsing import BodyParser
 from recorder.web.problems import Handler, problems_and_access_log
 from recorder.web.sampling import add_sampling
+from recorder.web.silencing import add_silence_polling
 
 _NEEDS_STORAGE = ("/webhooks/", "/api/v1/incidents")
 
@@ -120,6 +121,8 @@ def create_app(
     if settings.prometheus_url is not None:
         add_sampling(app)
         app.cleanup_ctx.append(prometheus_probe_ctx)
+    if settings.alertmanager_urls:
+        add_silence_polling(app)
     _warn_open_endpoints(settings, log)
     _add_routes(app)
     return app

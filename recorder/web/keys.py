@@ -13,6 +13,7 @@ from recorder.metrics import RecorderMetrics
 from recorder.recording import Recording
 from recorder.sampler import Sampler
 from recorder.settings import Settings
+from recorder.silences import SilencePoller
 from recorder.storage_state import StorageState
 from recorder.store.protocol import Store
 from recorder.web.inflight import Draining
@@ -30,5 +31,8 @@ BODY_PARSER = web.AppKey("body_parser", BodyParser)
 # Only when RECORDER_PROMETHEUS_URL is set (see recorder.web.sampling).
 PROMETHEUS_SESSION = web.AppKey("prometheus_session", aiohttp.ClientSession)
 SAMPLER = web.AppKey("sampler", Sampler)
+# Only when RECORDER_ALERTMANAGER_URL is set (see recorder.web.silencing).
+ALERTMANAGER_SESSION = web.AppKey("alertmanager_session", aiohttp.ClientSession)
+SILENCE_POLLER = web.AppKey("silence_poller", SilencePoller)
 # Extra fields a handler adds to its request's single log line.
 LOG_FIELDS = web.RequestKey("log_fields", dict[str, Any])

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from recorder.core.events import AlertEvent, AlertNotification, AlertStatus
 from recorder.core.incident import (
+    AlertState,
     Incident,
     IncidentStatus,
     IncidentView,
@@ -137,6 +138,27 @@ def test_pagerduty_incident_older_than_the_groups_newest_is_not_adopted() -> Non
     """An unadopted PagerDuty incident from before the group's own incident is stale."""
     own = incident("b", started=0, resolved=5)
     found = choose_for_alerts(lookup(own, paged("a", started=-30)), [firing(6)])
+    assert chosen_id(found) == "b"
+
+
+def test_alerts_the_resolved_incident_holds_stay_with_it() -> None:
+    """A late retry of the group's resolution is not taken by a newer PagerDuty incident."""
+    own = incident("b", started=0, resolved=5)
+    alert = resolved(0, 5)
+    state = AlertState(
+        fingerprint=alert.fingerprint,
+        starts_at=alert.starts_at,
+        status=AlertStatus.RESOLVED,
+        ends_at=alert.ends_at,
+        labels=alert.labels,
+        annotations={},
+        generator_url="",
+        received_at=at(0),
+        updated_at=at(5),
+    )
+    found = choose_for_alerts(
+        JoinLookup(IncidentView(own, {state.key: state}), (paged("c", started=20),)), [alert]
+    )
     assert chosen_id(found) == "b"
 
 

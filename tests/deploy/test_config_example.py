@@ -38,6 +38,7 @@ def test_example_values_match_the_documented_defaults() -> None:
     assert example["correlate_by"] == ["alertname", "service"]
     assert example["reopen_window"] == "10m"
     assert example["slo_target"] == 0.999
+    assert example["silence_poll"] == "15s"
     assert example["severity"] == {"critical": "SEV1", "error": "SEV2", "warning": "SEV3"}
     assert example["service_labels"] == contract.SERVICE_LABELS
     assert example["sampling"] == {

@@ -64,3 +64,9 @@ def test_demo_prints_the_path_of_a_filled_report(tmp_path: Path) -> None:
     assert "- **Normal error rate**: 0.1%" in report
     assert "- **Pool peak usage**: 100/100 connections" in report
     assert "[demo] incident resolved" in result.stderr
+    # Acknowledged through Jane Doe's Alertmanager silence: a time to acknowledge, not unknown.
+    assert "[demo] incident acknowledged through the silence, by Jane Doe" in result.stderr
+    tta = re.search(r"- \*\*Time to acknowledge\*\*: (.+)", report)
+    assert tta is not None
+    assert re.fullmatch(r"\d+ (minutes?|seconds?)( \d+ seconds?)?", tta[1]), tta[1]
+    assert "Silenced by Jane Doe until " in report

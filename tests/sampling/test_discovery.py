@@ -6,6 +6,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,6 +42,24 @@ def test_preset_is_found_only_when_every_metric_it_needs_exists() -> None:
         "no series of hikaricp_connections_max (has hikaricp_connections_active)"
     )
     assert len(lines) == len(PRESETS)
+
+
+def test_found_preset_on_a_target_label_says_which_service_labels_its_series_carry() -> None:
+    """Carried labels are listed; none of them is a warning naming service_labels."""
+    (match,) = [
+        m
+        for m in match_presets({"go_sql_in_use_connections", "go_sql_max_open_connections"})
+        if m.found
+    ]
+    carrying = replace(match, service_labels_seen=("job",))
+    lines = format_matches([carrying], ("service", "job"))
+    assert lines[1].strip() == "its series carry service labels: job"
+    bare = replace(match, service_labels_seen=())
+    assert format_matches([bare], ("service", "job"))[1].strip() == (
+        "warning: its series carry none of service, job; "
+        "add the label they name the service with to service_labels"
+    )
+    assert len(format_matches([match], ("service",))) == 1
 
 
 def test_toml_lists_the_found_presets_and_says_who_fills_a_shared_role() -> None:
@@ -113,6 +132,9 @@ async def test_signals_finds_exactly_the_presets_whose_metrics_exist(
         line.startswith("missing  pgbouncer") and "pgbouncer_databases_pool_size" in line
         for line in lines
     )
+    # hikaricp is matched on a target label: its series carry job and app_kubernetes_io_name.
+    hint = lines[lines.index(next(x for x in lines if x.startswith("found    hikaricp"))) + 1]
+    assert hint.strip() == "its series carry service labels: job, app_kubernetes_io_name"
 
 
 async def test_signals_exits_1_when_prometheus_cannot_be_reached() -> None:
