@@ -21,6 +21,7 @@ import jinja2
 from markupsafe import Markup
 
 from recorder.report.model import Report, ReportInput
+from recorder.report.prompt_html import prompt_html
 
 TEMPLATES = Path(__file__).parent / "templates"
 # The site's one stylesheet: the web pages serve it, the standalone report inlines it.
@@ -84,6 +85,7 @@ def make_environment(*directories: Path) -> jinja2.Environment:
     )
     env.filters["slug"] = slug
     env.filters["href"] = safe_href
+    env.filters["prompt_html"] = prompt_html
     env.globals["field_labels"] = FIELD_LABELS
     env.globals["edit_groups"] = EDIT_GROUPS
     return env

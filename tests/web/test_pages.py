@@ -13,6 +13,17 @@ from recorder.web import pages
 from recorder.web.security import PAGE_CSP, SESSION_COOKIE, SVG_CSP, signed_in_value
 from tests.browser.seed import HOSTILE, seed
 from tests.web.conftest import MakeClient
+from tests.web.test_pagerduty_webhook import (
+    ACKNOWLEDGED,
+    AM_FIRING,
+    PD_ID,
+    PD_URL,
+    SECRET,
+    TRIGGERED,
+    post_am,
+    post_pd,
+    sign,
+)
 
 TOKEN = "secret-token"
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
@@ -366,3 +377,24 @@ async def test_html_export_is_standalone_and_allows_only_its_stylesheet(
     assert "<script" not in text
     assert HOSTILE not in text
     assert text.count("<svg") == 3  # pool_max is constant: one line, no chart
+
+
+async def test_status_band_links_pagerduty_and_names_who_acknowledged(
+    make_client: MakeClient,
+) -> None:
+    """A paged and acknowledged incident's band links the PagerDuty incident and names
+    Jane Doe, above the charts, timeline and alerts."""
+    client = await make_client(api_token=TOKEN, pagerduty_secret=SECRET)
+    await post_am(client, AM_FIRING)
+    for body in (TRIGGERED, ACKNOWLEDGED):
+        await post_pd(client, body, sign(body))
+    incident_id = (await (await client.get("/api/v1/incidents")).json())["incidents"][0]["id"]
+    text = await (await client.get(f"/incidents/{incident_id}")).text()
+    band = text.split('id="status-band"', 1)[1].split("</dl>", 1)[0]
+    assert f'<a href="{PD_URL}" rel="noopener noreferrer">{PD_ID}</a>' in band
+    assert "Jane Doe" in band
+    positions = [
+        text.index(marker)
+        for marker in ('id="status-band"', 'id="timeline"', 'id="alerts"', 'id="summary"')
+    ]
+    assert positions == sorted(positions)
