@@ -135,26 +135,18 @@ def session_for(request: web.Request) -> Session:
     signed_in = token is not None and hmac.compare_digest(cookie, signed_in_value(token))
     fresh = len(cookie) != 64 or not all(c in "0123456789abcdef" for c in cookie)
     value = secrets.token_hex(32) if fresh else cookie
-    session = Session(
-        value=value,
-        editor=token is None or signed_in,
-        csrf=_mac(_csrf_key(request), "csrf:" + value),
-        fresh=fresh,
-    )
-    request[_SESSION] = session
-    return session
+    return _keep_session(request, value, editor=token is None or signed_in, fresh=fresh)
 
 
 def new_session(request: web.Request, *, signed_in: bool) -> Session:
     """A replacement session after signing in or out (new value, new CSRF token)."""
     token = request.app[SETTINGS].api_token
     value = signed_in_value(token) if signed_in and token else secrets.token_hex(32)
-    session = Session(
-        value=value,
-        editor=token is None or signed_in,
-        csrf=_mac(_csrf_key(request), "csrf:" + value),
-        fresh=True,
-    )
+    return _keep_session(request, value, editor=token is None or signed_in, fresh=True)
+
+
+def _keep_session(request: web.Request, value: str, *, editor: bool, fresh: bool) -> Session:
+    session = Session(value, editor, _mac(_csrf_key(request), "csrf:" + value), fresh)
     request[_SESSION] = session
     return session
 
