@@ -20,6 +20,7 @@ from recorder.core.incident import (
     TimelineKind,
 )
 from recorder.core.links import incident_link_key
+from recorder.ids import is_incident_id
 from recorder.store.errors import InvalidCursor
 from recorder.store.protocol import PageDelivery
 
@@ -352,6 +353,10 @@ def decode_cursor(cursor: str) -> str:
         raise InvalidCursor(cursor) from None
     last_id = raw[len(_CURSOR_PREFIX) :]
     # Round-trip check: base64 decoding skips stray characters, a cursor we issued doesn't.
-    if not raw.startswith(_CURSOR_PREFIX) or not last_id or encode_cursor(last_id) != cursor:
+    if (
+        not raw.startswith(_CURSOR_PREFIX)
+        or not is_incident_id(last_id)
+        or encode_cursor(last_id) != cursor
+    ):
         raise InvalidCursor(cursor)
     return last_id

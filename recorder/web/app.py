@@ -21,6 +21,7 @@ from recorder.store.errors import StoreError
 from recorder.store.factory import open_store
 from recorder.store.protocol import Store
 from recorder.web import api, health, openapi, pagerduty, pages, samples, webhooks
+from recorder.web.identifiers import identifier_gate
 from recorder.web.keys import (
     BODY_PARSER,
     CLOCK,
@@ -63,7 +64,7 @@ def create_app(
     that fails the app still serves, answers 503 on storage paths and keeps retrying.
     """
     app = web.Application(
-        middlewares=[problems_and_access_log, storage_gate],
+        middlewares=[problems_and_access_log, identifier_gate, storage_gate],
         client_max_size=settings.body_limit,
     )
     store = store or open_store(settings.database_url)
