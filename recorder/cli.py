@@ -1,4 +1,4 @@
-"""The `recorder` command: serve, migrate, report, incidents, check-config."""
+"""The `recorder` command: serve, migrate, report, incidents, check-config, signals."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from typing import Any
 from recorder import __version__
 from recorder.settings import Settings, SettingsError, load_settings
 
+# The contract's exit codes (see recorder.serving); a missing incident is a plain failure.
+EXIT_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_STORAGE = 3
-EXIT_NOT_FOUND = 4
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,15 +45,29 @@ def _parser() -> argparse.ArgumentParser:
     incidents = sub.add_parser("incidents", parents=[common], help="list incidents")
     incidents.add_argument("--status", choices=["open", "resolved"])
     incidents.add_argument("--limit", type=int, default=50)
-    sub.add_parser(
+    check = sub.add_parser(
         "check-config",
         parents=[common],
         help="validate the configuration and print it with secrets masked",
+    )
+    check.add_argument(
+        "--online",
+        action="store_true",
+        help="also reach storage, Prometheus and Alertmanager (exit 3 when storage cannot "
+        "work as configured, 1 when something cannot be reached)",
     )
     demo = sub.add_parser(
         "demo", parents=[common], help="run a local Prometheus + Alertmanager scenario"
     )
     demo.add_argument("--workdir", help="where to keep the demo's files (default: a temp dir)")
+    signals = sub.add_parser(
+        "signals",
+        parents=[common],
+        help="list the signal presets a Prometheus has metrics for, and the TOML to paste",
+    )
+    signals.add_argument(
+        "--prometheus", help="Prometheus base URL (default RECORDER_PROMETHEUS_URL)"
+    )
     return parser
 
 
@@ -67,16 +82,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings(config_path=args.config, flags=_flags(args))
     except SettingsError as exc:
-        print(f"recorder: {exc}", file=sys.stderr)
+        from recorder.serving import fail_line
+
+        print(fail_line(str(exc)), file=sys.stderr)
         return EXIT_CONFIG
     from recorder.logs import configure_logging
 
     configure_logging(settings.log_format, settings.log_level)
     if args.command == "check-config":
         print(json.dumps(settings.masked(), indent=2, sort_keys=True))
-        return 0
+        if not args.online:
+            return 0
+        from recorder.preflight import run_online_checks
+
+        return asyncio.run(run_online_checks(settings))
     if args.command == "serve":
-        return _serve(settings, migrate=not args.no_migrate)
+        from recorder.serving import run_serve
+
+        return run_serve(settings, migrate=not args.no_migrate)
+    if args.command == "signals":
+        from recorder.signals_cli import run_signals
+
+        return run_signals(args.prometheus or settings.prometheus_url, settings.service_labels)
     if args.command == "demo":
         from recorder.demo.command import run_demo
 
@@ -84,23 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     return asyncio.run(_offline(args, settings))
 
 
-def _serve(settings: Settings, *, migrate: bool) -> int:
-    from aiohttp import web
-
-    from recorder.web.app import create_app
-
-    app = create_app(settings, migrate=migrate)
-    print(
-        f"recorder {__version__} listening on http://{settings.listen} "
-        f"(storage: {settings.masked()['database_url']})",
-        file=sys.stderr,
-    )
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
-    return 0
-
-
 async def _offline(args: argparse.Namespace, settings: Settings) -> int:
-    from recorder.store.errors import IncidentNotFound, StoreError
+    from recorder.store.errors import IncidentNotFound, StorageMisconfigured, StoreError
     from recorder.store.factory import open_store
 
     store = open_store(settings.database_url)
@@ -124,7 +136,10 @@ async def _offline(args: argparse.Namespace, settings: Settings) -> int:
         raise AssertionError(args.command)
     except IncidentNotFound as exc:
         print(f"recorder: {exc}; list them with `recorder incidents`", file=sys.stderr)
-        return EXIT_NOT_FOUND
+        return EXIT_FAILED
+    except StorageMisconfigured as exc:
+        print(f"recorder: {exc}; {exc.hint}", file=sys.stderr)
+        return EXIT_STORAGE
     except StoreError as exc:
         print(f"recorder: {exc}", file=sys.stderr)
         return EXIT_STORAGE

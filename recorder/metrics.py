@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Protocol
 
 from prometheus_client import (
     CollectorRegistry,
@@ -39,6 +43,10 @@ REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 SOURCES = ("alertmanager", "grafana", "pagerduty")
 OUTCOMES = ("stored", "duplicate", "ignored", "rejected", "error")
 SAMPLER_OUTCOMES = ("ok", "error")
+# ok: silences read and applied; unreachable: no Alertmanager URL answered with 200;
+# invalid: one answered with something that is not a list of silences; storage_error:
+# silences read but the incidents could not be read or written.
+SILENCE_POLL_OUTCOMES = ("ok", "unreachable", "invalid", "storage_error")
 
 
 class RecorderMetrics:
@@ -66,9 +74,15 @@ class RecorderMetrics:
             ["severity"],
             registry=registry,
         )
+        # State gauges are read from storage at scrape time (see StateGauges), so every
+        # replica reports the same value whichever of them saw the transitions.
         self.incidents_open = Gauge(
-            "recorder_incidents_open", "Incidents not resolved yet.", registry=registry
+            "recorder_incidents_open",
+            "Incidents not resolved yet, read from storage (shared by all replicas).",
+            registry=registry,
         )
+        self.state = StateGauges()
+        self.state.add(self.incidents_open, lambda store: store.count_open())
         self.time_to_detect = Histogram(
             "recorder_incident_time_to_detect_seconds",
             "Triggered at minus signal onset, observed when an incident resolves with a "
@@ -100,6 +114,13 @@ class RecorderMetrics:
             buckets=REQUEST_BUCKETS,
             registry=registry,
         )
+        self.silence_polls = Counter(
+            "recorder_silence_polls_total",
+            "Reads of Alertmanager's silences (while incidents are open), by outcome (ok, "
+            "unreachable, invalid, storage_error).",
+            ["outcome"],
+            registry=registry,
+        )
         self.storage_connections = Gauge(
             "recorder_storage_connections",
             "Database connections by state (idle, busy).",
@@ -117,6 +138,8 @@ class RecorderMetrics:
         PlatformCollector(registry=registry)
         for outcome in SAMPLER_OUTCOMES:
             self.sampler_queries.labels(outcome=outcome)
+        for outcome in SILENCE_POLL_OUTCOMES:
+            self.silence_polls.labels(outcome=outcome)
         for source in SOURCES:
             self.webhook_duration.labels(source=source)
             for outcome in OUTCOMES:
@@ -128,18 +151,64 @@ class RecorderMetrics:
         if incident is None:
             return
         for transition in outcome.transitions:
+            if transition in {Transition.OPENED, Transition.REOPENED, Transition.RESOLVED}:
+                self.state.invalidate()
             if transition is Transition.OPENED:
                 self.incidents_opened.labels(severity=incident.severity or "unknown").inc()
-                self.incidents_open.inc()
-            elif transition is Transition.REOPENED:
-                self.incidents_open.inc()
             elif transition is Transition.ACKNOWLEDGED:
                 self._observe_span(self.time_to_acknowledge, incident, incident.acknowledged_at)
             elif transition is Transition.RESOLVED:
                 self._observe_span(self.time_to_resolve, incident, incident.resolved_at)
-                self.incidents_open.dec()
 
     @staticmethod
     def _observe_span(histogram: Histogram, incident: Incident, end: datetime | None) -> None:
         if end is not None:
             histogram.observe(max(0.0, (end - incident.started_at).total_seconds()))
+
+
+class CountingStore(Protocol):
+    """What state gauges read: the narrow part of the store they need."""
+
+    async def count_open(self) -> int: ...
+
+
+Loader = Callable[[CountingStore], Awaitable[float]]
+
+
+class StateGauges:
+    """Gauges of stored state, refreshed from storage when scraped.
+
+    Never counted up and down in one process: with several replicas, a firing reaching
+    one and the resolution another would leave +1 on the first and -1 on the second. A
+    refresh is reused for `ttl` seconds (scrapes from several Prometheus servers cost one
+    query), and this process's own transitions make the next scrape read again. When
+    storage cannot be read the gauges keep their last values and the error is raised.
+    """
+
+    def __init__(
+        self, *, ttl: float = 5.0, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._gauges: list[tuple[Gauge, Loader]] = []
+        self._ttl = ttl
+        self._monotonic = monotonic
+        self._fresh_until: float | None = None
+        self._lock = asyncio.Lock()
+
+    def add(self, gauge: Gauge, loader: Loader) -> None:
+        """Read `gauge`'s value with `loader(store)` at each refresh."""
+        self._gauges.append((gauge, loader))
+
+    def invalidate(self) -> None:
+        """The next refresh reads storage, whatever the cache says."""
+        self._fresh_until = None
+
+    async def refresh(self, store: CountingStore) -> None:
+        """Set every state gauge from storage unless a refresh is still fresh."""
+        async with self._lock:
+            now = self._monotonic()
+            if self._fresh_until is not None and now < self._fresh_until:
+                return
+            values = [await loader(store) for _, loader in self._gauges]
+            for (gauge, _), value in zip(self._gauges, values, strict=True):
+                gauge.set(value)
+            self._fresh_until = now + self._ttl

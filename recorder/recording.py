@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Literal
 
 import structlog
@@ -12,12 +13,15 @@ from recorder.clock import Clock
 from recorder.core.correlation import split_by_key
 from recorder.core.events import AlertNotification, PageEvent, PageEventKind
 from recorder.core.frozen import freeze_on_resolution
-from recorder.core.incident import IncidentView, Outcome
+from recorder.core.incident import Incident, IncidentView, Outcome, Transition
+from recorder.core.join import JoinLookup, choose_for_alerts, choose_for_page
 from recorder.core.lifecycle import Policy, decide_notification
 from recorder.core.links import event_link_key, group_link_key
 from recorder.core.paging import PagingPolicy, decide_page_event
+from recorder.core.silences import Silence, decide_silence
 from recorder.ids import new_incident_id
 from recorder.metrics import RecorderMetrics
+from recorder.settings_snapshot import frozen_severity_map
 from recorder.store.protocol import DecideExisting, PageDelivery, Store
 
 
@@ -66,14 +70,13 @@ class Recording:
                 key: str = key,
                 new_id: str = new_id,
             ) -> Outcome:
-                return self._settle(
-                    decide_notification(
-                        view, part, correlation_key=key, now=now, new_id=new_id, policy=self.policy
-                    )
-                )
+                return self._settle(self._decide_alerts(view, part, key, now, new_id))
+
+            def choose(lookup: JoinLookup, part: AlertNotification = part) -> Incident | None:
+                return choose_for_alerts(lookup, part.alerts)
 
             link_key = group_link_key(notification.group_key)
-            outcome = await self.store.record(key, decide, link_key=link_key)
+            outcome = await self.store.record(key, decide, link_key=link_key, choose=choose)
             self._after(outcome)
             outcomes.append(outcome)
         return outcomes
@@ -104,8 +107,17 @@ class Recording:
                 decide_page_event(view, event, now=now, new_id=new_id, policy=policy)
             )
 
+        created_at = paged.created_at or event.occurred_at
+
+        def choose(lookup: JoinLookup) -> Incident | None:
+            return choose_for_page(lookup, created_at)
+
         outcome = await self.store.record_page(
-            delivery, pagerduty_id=paged.id, link_key=event_link_key(event), decide=decide
+            delivery,
+            pagerduty_id=paged.id,
+            link_key=event_link_key(event),
+            decide=decide,
+            choose=choose,
         )
         if outcome is None:
             return PageRecord("duplicate", None)
@@ -118,6 +130,43 @@ class Recording:
         """Apply one decision to an existing incident."""
         outcome = await self.store.update(incident_id, lambda view: self._settle(decide(view)))
         self._after(outcome)
+        return outcome
+
+    async def record_silence(self, incident_id: str, silence: Silence) -> Outcome | None:
+        """Apply an Alertmanager silence to an incident, once per silence id (None when it
+        was applied before, by this process or another)."""
+        now = self.clock.now()
+
+        def decide(view: IncidentView) -> Outcome:
+            return self._settle(decide_silence(view, silence, now))
+
+        outcome = await self.store.record_silence(incident_id, silence.id, decide, now=now)
+        if outcome is not None:
+            self._after(outcome)
+        return outcome
+
+    def _decide_alerts(
+        self,
+        view: IncidentView | None,
+        notification: AlertNotification,
+        key: str,
+        now: datetime,
+        new_id: str,
+    ) -> Outcome:
+        """Late alerts joining a resolved incident rank severity by the map it resolved
+        under, so its report stays as it was; alerts that re-open it, by today's map."""
+
+        def decide(policy: Policy) -> Outcome:
+            return decide_notification(
+                view, notification, correlation_key=key, now=now, new_id=new_id, policy=policy
+            )
+
+        frozen = frozen_severity_map(view.incident.figure_settings) if view else None
+        if frozen is None:
+            return decide(self.policy)
+        outcome = decide(replace(self.policy, severity_map=frozen))
+        if Transition.REOPENED in outcome.transitions or outcome.created:
+            return decide(self.policy)
         return outcome
 
     def _settle(self, outcome: Outcome) -> Outcome:

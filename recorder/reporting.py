@@ -26,7 +26,10 @@ from recorder.report.evidence_figures import (
     merge_timeline,
 )
 from recorder.report.html import render_report_html
+from recorder.report.model import AffectedService
 from recorder.report.svg import unit_of
+from recorder.sampling.failures import signal_causes
+from recorder.sampling.signals import find_service
 from recorder.settings import Settings
 from recorder.store.protocol import Store
 
@@ -119,7 +122,10 @@ async def load_report_input(
         else "no samples stored for this incident"
     )
     metrics = None
-    unsampled = await store.load_unsampled(incident_id)
+    # Why a signal has no samples: a label its query needs, or its failed queries.
+    unsampled = signal_causes(
+        await store.load_unsampled(incident_id), await store.load_sampling_failures(incident_id)
+    )
     if any(samples.values()) or unsampled:
         incident = view.incident
         evidence = build_incident_evidence(
@@ -145,7 +151,16 @@ async def load_report_input(
         metrics_unknown_reason=reason,
         signal_tables=tables,
         chart_links={t.name: chart_url(incident_id, t.name, base_url) for t in tables},
+        sampled_service=_sampled_service(view.incident.labels, settings),
     )
+
+
+def _sampled_service(labels: Mapping[str, str], settings: Settings) -> AffectedService | None:
+    """The service the signals are sampled for, when sampling is configured."""
+    if settings.prometheus_url is None:
+        return None
+    found = find_service(labels, settings.service_labels)
+    return None if found is None else AffectedService(found.label, found.value, sampled=True)
 
 
 @contextmanager

@@ -31,18 +31,22 @@ from recorder.clock import Clock
 from recorder.evidence.figures import Thresholds
 from recorder.metrics import RecorderMetrics
 from recorder.report.evidence_figures import build_incident_evidence
+from recorder.sampling.failures import FailureCause, SamplingFailure
 from recorder.sampling.plan import Query, Timing, align_down, lease_ttl, plan_target
 from recorder.sampling.promapi import (
     PrometheusBadQuery,
     PrometheusClient,
     PrometheusError,
 )
+from recorder.sampling.query_failures import failures_of_round
 from recorder.sampling.signals import DEFAULT_SERVICE_LABELS, Signal
 from recorder.store.errors import StoreError
 from recorder.store.protocol import SamplingTarget, Store, StoredSample
 
 RESOLVED_WITHIN = timedelta(hours=24)
 """Resolved incidents older than this are not backfilled any more (restart after days)."""
+FAILURES_EVERY = timedelta(minutes=1)
+"""Repeated sampling failures of one incident are written at most this often."""
 MAX_TARGETS = 10_000
 """Most incidents one replica samples at a time."""
 
@@ -66,10 +70,14 @@ class RoundResult:
 
 @dataclass
 class _Held:
-    """Per-incident state while this replica holds its lease."""
+    """Per-incident state while this replica holds its lease. Failures wait in
+    `failures` until they are written (see `_save_failures`)."""
 
     cursors: dict[str, datetime]
     unsampled_saved: set[str] = field(default_factory=set)
+    failures: list[SamplingFailure] = field(default_factory=list)
+    failures_saved: set[tuple[str, FailureCause]] = field(default_factory=set)
+    failures_saved_at: datetime | None = None
 
 
 class _QueryFailed(Exception):
@@ -119,7 +127,9 @@ class Sampler:
         self.clock = clock
         self.holder = holder or new_holder_id()
         self.ttl = lease_ttl(timing.interval, query_timeout)
-        self.resolved_within = resolved_within
+        # A resolved incident is sampled through its recovery tail, then backfilled:
+        # it must stay among the leased incidents at least that long.
+        self.resolved_within = max(resolved_within, timing.tail + 2 * timing.interval)
         self.max_targets = max_targets
         self.service_labels = tuple(service_labels)
         self._semaphore = asyncio.Semaphore(concurrency)
@@ -127,6 +137,7 @@ class Sampler:
         self._prometheus_failing = False
         self._storage_failing = False
         self._round_down = False
+        self._round_error: PrometheusError | None = None
         self._rejected: set[str] = set()
         self._many_series: set[str] = set()
         self.saved_by_incident: Counter[str] = Counter()
@@ -182,6 +193,7 @@ class Sampler:
             # Lease lost or sampling finished: a later lease reloads from the store.
             del self._held[lost]
         self._round_down = False
+        self._round_error = None
         result.targets = len(targets)
         outcomes = await asyncio.gather(
             *(self._sample_target(target, now, result) for target in targets),
@@ -238,11 +250,15 @@ class Sampler:
         )
         samples: list[StoredSample] = []
         reached: dict[str, datetime] = {}
+        failed: dict[str, PrometheusError] = {}
+        answered: dict[str, bool] = {}  # signal -> some query of it returned a series
         complete = True
         for query, answer in zip(work.queries, answers, strict=True):
             if isinstance(answer, _QueryFailed) and answer.error is None:
                 result.skipped += 1
                 complete = False
+                if self._round_error is not None:
+                    failed.setdefault(query.signal, self._round_error)
                 continue
             result.queries += 1
             if isinstance(answer, _QueryFailed):
@@ -251,13 +267,18 @@ class Sampler:
                 # the backfill. Anything else is asked again next round.
                 if not isinstance(answer.error, PrometheusBadQuery):
                     complete = False
+                if answer.error is not None:
+                    failed[query.signal] = answer.error
                 continue
             if isinstance(answer, BaseException):
                 raise answer
             samples.extend(answer)
             self.fetched += len(answer)
             reached[query.signal] = max(query.end, reached.get(query.signal, query.end))
+            answered[query.signal] = answered.get(query.signal, False) or bool(answer)
         saved = await self.store.save_samples(incident_id, samples)
+        state.failures += failures_of_round(failed, answered, self.client.base_url, now)
+        await self._save_failures(incident_id, state, now, final=work.backfill)
         result.saved += saved
         if saved:
             self.saved_by_incident[incident_id] += saved
@@ -267,6 +288,29 @@ class Sampler:
                 result.backfilled.append(incident_id)
                 await self._observe_time_to_detect(target, now)
             self._held.pop(incident_id, None)
+
+    async def _save_failures(
+        self, incident_id: str, state: _Held, now: datetime, *, final: bool
+    ) -> None:
+        """Write the incident's waiting failures when one is new (a signal or cause not
+        written yet), FAILURES_EVERY after the last write, or at the backfill: an outage
+        or an always-empty query costs a write a minute per incident, not one a round,
+        and the counts still add up."""
+        if not state.failures:
+            return
+        keys = {(f.signal, f.cause) for f in state.failures}
+        due = (
+            final
+            or not keys <= state.failures_saved
+            or state.failures_saved_at is None
+            or now - state.failures_saved_at >= FAILURES_EVERY
+        )
+        if not due:
+            return
+        await self.store.save_sampling_failures(incident_id, state.failures)
+        state.failures = []
+        state.failures_saved |= keys
+        state.failures_saved_at = now
 
     async def _fetch(self, query: Query) -> list[StoredSample]:
         """One range query under the concurrency limit, counted and timed."""
@@ -309,6 +353,7 @@ class Sampler:
                 )
             return
         self._round_down = True
+        self._round_error = self._round_error or exc
         if not self._prometheus_failing:
             self._prometheus_failing = True
             self.log.warning(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tomllib
@@ -33,6 +32,7 @@ from recorder.sampling.selection import (
     unknown_preset,
 )
 from recorder.sampling.signals import DEFAULT_SERVICE_LABELS, DEFAULT_SIGNALS, Signal
+from recorder.settings_snapshot import dump_snapshot, overlay_snapshot
 
 
 def _duration(value: object) -> object:
@@ -51,6 +51,7 @@ ENV_VARS: Mapping[str, str] = {
     "RECORDER_DATABASE_URL": "database_url",
     "RECORDER_PROMETHEUS_URL": "prometheus_url",
     "RECORDER_ALERTMANAGER_TOKEN": "alertmanager_token",
+    "RECORDER_ALERTMANAGER_URL": "alertmanager_url",
     "RECORDER_PAGERDUTY_SECRET": "pagerduty_secret",
     "RECORDER_PAGERDUTY_V2_BASIC_AUTH": "pagerduty_v2_basic_auth",
     "RECORDER_API_TOKEN": "api_token",
@@ -154,6 +155,10 @@ class Settings(_Strict):
     log_format: Literal["json", "console"] | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     external_url: str | None = None
+    alertmanager_url: str | None = None
+    """Alertmanager API base URL(s), comma-separated for an HA cluster: silences are read
+    from the first that answers and count as acknowledgment (recorder.silences)."""
+    silence_poll: Duration = timedelta(seconds=15)
 
     correlate_by: tuple[str, ...] = ("group_key",)
     reopen_window: Duration = timedelta(minutes=10)
@@ -167,6 +172,26 @@ class Settings(_Strict):
     service_labels: tuple[str, ...] = DEFAULT_SERVICE_LABELS
     pagerduty_resolve_policy: Literal["resolve", "record_only"] = "resolve"
     body_limit: int = Field(default=16 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    # Graceful shutdown: how long requests in flight may still take after SIGTERM, and an
+    # optional pause with /readyz at 503 before the listener closes. Together (with the
+    # storage close) they must fit the orchestrator's grace period: Kubernetes' default
+    # is 30 s, see deploy/kubernetes/deployment.yaml.
+    shutdown_timeout: Duration = timedelta(seconds=10)
+    shutdown_delay: Duration = timedelta(0)
+
+    @field_validator("shutdown_timeout")
+    @classmethod
+    def _shutdown_timeout(cls, value: timedelta) -> timedelta:
+        if not timedelta(0) < value <= timedelta(minutes=10):
+            raise ValueError("must be longer than 0s and at most 10m")
+        return value
+
+    @field_validator("shutdown_delay")
+    @classmethod
+    def _shutdown_delay(cls, value: timedelta) -> timedelta:
+        if not timedelta(0) <= value <= timedelta(minutes=5):
+            raise ValueError("must be between 0s and 5m")
+        return value
 
     @field_validator("listen")
     @classmethod
@@ -189,6 +214,31 @@ class Settings(_Strict):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// base URL")
         return value.rstrip("/") if value else value
+
+    @field_validator("alertmanager_url")
+    @classmethod
+    def _alertmanager_urls(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        urls = [url.strip() for url in value.split(",") if url.strip()]
+        if not urls:
+            raise ValueError("must name at least one http:// or https:// base URL")
+        for url in urls:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{url!r} is not an http:// or https:// base URL")
+        return ",".join(url.rstrip("/") for url in urls)
+
+    @field_validator("silence_poll")
+    @classmethod
+    def _silence_poll(cls, value: timedelta) -> timedelta:
+        if value < timedelta(milliseconds=100):
+            raise ValueError("must be at least 100ms")
+        return value
+
+    @property
+    def alertmanager_urls(self) -> list[str]:
+        """The Alertmanager base URLs, in the order they are tried ([] when unset)."""
+        return self.alertmanager_url.split(",") if self.alertmanager_url else []
 
     def public_url(self, fallback: str | None = None) -> str:
         """Where people reach this recorder: external_url, else `fallback`, else listen."""
@@ -248,30 +298,22 @@ class Settings(_Strict):
     def figure_snapshot(self) -> str:
         """The settings that shape a report's figures, as canonical JSON: what an incident
         keeps when it resolves (see `recorder.core.frozen`). Durations are seconds."""
-        names = [n for n in FROZEN_AT_RESOLUTION if n in type(self).model_fields]
-        data = _plain(self.model_dump(mode="python", include=set(names)))
-        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return dump_snapshot(self.model_dump(mode="python"))
 
     def with_figure_snapshot(self, snapshot: str | None) -> Settings:
-        """These settings with an incident's frozen ones in force (unchanged for None).
-
-        A setting the snapshot lacks (added to the recorder after it was taken) keeps its
-        current value; one it has that the recorder no longer knows is left out."""
+        """These settings with an incident's frozen ones in force (unchanged for None);
+        see `recorder.settings_snapshot.overlay_snapshot`."""
         if snapshot is None:
             return self
-        frozen = json.loads(snapshot)
-        data = self.model_dump(mode="python")
-        for name in FROZEN_AT_RESOLUTION:
-            if name not in frozen or name not in data:
-                continue
-            value = frozen[name]
-            if isinstance(data[name], dict) and isinstance(value, dict) and name != "severity":
-                model = type(getattr(self, name))
-                known = {k: v for k, v in value.items() if k in model.model_fields}
-                data[name] = {**data[name], **known}
-            else:
-                data[name] = value
-        return type(self).model_validate(data)
+        tables = {
+            name: type(value).model_fields.keys()
+            for name, value in self
+            if isinstance(value, BaseModel)
+        }
+        restored = overlay_snapshot(
+            self.model_dump(mode="python"), snapshot, type(self).model_validate, tables
+        )
+        return self if restored is None else restored
 
     def masked(self) -> dict[str, Any]:
         """Effective settings as plain data, secrets and database passwords masked."""
@@ -285,32 +327,13 @@ class Settings(_Strict):
         data["database_url"] = mask_url(self.database_url)
         if self.prometheus_url:
             data["prometheus_url"] = mask_url(self.prometheus_url)
+        if self.alertmanager_url:
+            data["alertmanager_url"] = ",".join(map(mask_url, self.alertmanager_urls))
         return data
 
 
 # The interface's example signals, sampled while neither presets nor [[signals]] are set.
 _EXAMPLE_SIGNALS = tuple(SignalSettings(name=s.name, query=s.query) for s in DEFAULT_SIGNALS)
-
-# What shapes a report's figures, kept with an incident when it resolves.
-FROZEN_AT_RESOLUTION: tuple[str, ...] = (
-    "slo_target",
-    "severity",
-    "sampling",
-    "signals",
-    "thresholds",
-    "service_labels",
-)
-
-
-def _plain(value: Any) -> Any:
-    """Plain JSON data: durations as seconds, tuples as lists."""
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def mask_url(url: str) -> str:

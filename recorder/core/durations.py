@@ -58,3 +58,27 @@ def format_duration(seconds: float) -> str:
     if not parts:
         return "0 seconds"
     return sign + " ".join(parts)
+
+
+_SHORT_UNITS = ((86400, "d"), (3600, "h"), (60, "min"), (1, "s"))
+NBSP = "\u00a0"
+
+
+def format_duration_short(seconds: float) -> str:
+    """At most the two largest units, cut (never rounded up) to the smaller: "2 d 1 h",
+    "5 min 3 s", "29 s", "0 s". Spaces are non-breaking so a table cell never splits it.
+
+    A negative span keeps its sign, as in `format_duration`.
+    """
+    whole = round(seconds)
+    sign = "-" if whole < 0 else ""
+    rest = abs(whole)
+    parts: list[str] = []
+    for size, unit in _SHORT_UNITS:
+        count, rest = divmod(rest, size)
+        if count or parts:
+            parts.append(f"{count}{NBSP}{unit}")
+        if len(parts) == 2:
+            break
+    parts = [p for p in parts if not p.startswith(f"0{NBSP}")] or [f"0{NBSP}s"]
+    return sign + NBSP.join(parts)

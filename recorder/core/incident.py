@@ -37,6 +37,7 @@ class TimelineKind(StrEnum):
     OPENED = "opened"
     ACKNOWLEDGED = "acknowledged"
     UNACKNOWLEDGED = "unacknowledged"
+    SILENCED = "silenced"
     RESOLVED = "resolved"
     REOPENED = "reopened"
     ESCALATED = "escalated"

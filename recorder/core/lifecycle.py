@@ -52,14 +52,20 @@ def highest_severity(
 
 
 def common_labels(states: Iterable[AlertState]) -> dict[str, str]:
-    """Labels whose value is the same on every alert (Alertmanager's commonLabels rule)."""
-    result: dict[str, str] | None = None
+    """Labels whose value is the same on every alert (Alertmanager's commonLabels rule),
+    in the first alert's label order."""
+    first: Mapping[str, str] | None = None
+    shared: set[tuple[str, str]] = set()
     for state in states:
-        if result is None:
-            result = dict(state.labels)
-        else:
-            result = {k: v for k, v in result.items() if state.labels.get(k) == v}
-    return result or {}
+        if first is None:
+            first = state.labels
+            shared = set(first.items())
+        elif shared:
+            # Set intersection runs in C: a 10,000-alert storm is 10,000 of these.
+            shared &= state.labels.items()
+    if first is None:
+        return {}
+    return {name: value for name, value in first.items() if (name, value) in shared}
 
 
 def build_title(labels: Mapping[str, str]) -> str:
@@ -138,22 +144,24 @@ def decide_notification(
 ) -> Outcome:
     """Apply one notification's alerts (already split to one correlation key).
 
-    `view` is the newest incident with that key, open or resolved, or else an open
-    incident PagerDuty opened for this group (found by its link key), or None. Such an
-    incident is adopted: it takes this correlation and group key, and its start moves to
-    the earliest alert's startsAt when that is earlier. Opens an
-    incident at the first new alert when there is no incident to join; re-opens a
-    resolved one when an alert fires again within `policy.reopen_window` of its
-    resolution; resolves when every alert of the incident is resolved (at the latest
-    `ends_at`) unless the message was truncated. Returns NOTHING-like outcomes for
-    duplicates, so repeats and HA copies write nothing.
+    `view` is the incident `recorder.core.join.choose_for_alerts` chose: the newest
+    incident with that key, open or resolved, or an incident PagerDuty opened for this
+    group (found by its link key), or None. Such an incident is adopted: it takes this
+    correlation and group key, and its start moves to the earliest alert's startsAt when
+    that is earlier; alerts that started before PagerDuty resolved it join it as it is
+    (they are no re-fire). Opens an incident at the first new alert when there is no
+    incident to join; re-opens a resolved one when an alert fires again within
+    `policy.reopen_window` of its resolution; resolves when every alert of the incident
+    is resolved (at the latest `ends_at`) unless the message was truncated. Returns
+    NOTHING-like outcomes for duplicates, so repeats and HA copies write nothing.
     """
     known = view.alerts if view is not None else {}
     fresh = new_alert_events(known, notification.alerts)
     if not fresh:
         return Outcome(incident=view.incident if view else None)
 
-    if view is not None and not view.incident.is_open:
+    adopting = view is not None and view.incident.correlation_key != correlation_key
+    if view is not None and not view.incident.is_open and not adopting:
         within = _reopens(view.incident, fresh, policy.reopen_window)
         only_resolved = all(e.status is AlertStatus.RESOLVED for e in fresh)
         late_resolved = only_resolved and all(
@@ -206,10 +214,12 @@ def decide_notification(
                 group_key=notification.group_key,
                 title=build_title(labels or changed_states[0].labels),
             )
-        if not incident.is_open and any(e.status is AlertStatus.FIRING for e in fresh):
-            first = min(
-                (e for e in fresh if e.status is AlertStatus.FIRING), key=lambda e: e.starts_at
-            )
+        refires = [e for e in fresh if e.status is AlertStatus.FIRING]
+        if adopting and incident.resolved_at is not None:
+            # The late-join rule: what started before the resolution belongs to it.
+            refires = [e for e in refires if e.starts_at >= incident.resolved_at]
+        if not incident.is_open and refires:
+            first = min(refires, key=lambda e: e.starts_at)
             gap = first.starts_at - (incident.resolved_at or first.starts_at)
             timeline.append(
                 TimelineEntry(

@@ -6,6 +6,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from recorder.demo.report_files import CHARTS_DIR, sampled_signals, save_report
 from recorder.demo.scenario import DemoStack, Timings
 from recorder.demo.stack import MissingBinary, ProcessFailed
 from recorder.settings import Settings
@@ -17,7 +18,8 @@ def _say(message: str) -> None:
 
 def run_demo(settings: Settings, *, workdir: str | None = None) -> int:
     """Run normal → fault → recovery against real Prometheus and Alertmanager (about a
-    minute), then write the incident's report and print its path and URL."""
+    minute), then write the incident's report (Markdown, HTML, chart SVGs) into the working
+    directory and print the Markdown's path, then the HTML's."""
     base = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="recorder-demo-"))
     base.mkdir(parents=True, exist_ok=True)
     database_url = (
@@ -37,22 +39,22 @@ def run_demo(settings: Settings, *, workdir: str | None = None) -> int:
         stack.run(Timings(), _say)
         incident = stack.incidents("resolved")[0]
         _say("waiting for the backfill of samples after resolution")
-        stack.wait_for(
+        signals = stack.wait_for(
             "samples to be stored",
-            lambda: stack.get(f"/api/v1/incidents/{incident['id']}/samples").get("signals"),
+            lambda: sampled_signals(stack.get(f"/api/v1/incidents/{incident['id']}/samples")),
             30,
         )
-        report = stack.get_text(f"/api/v1/incidents/{incident['id']}/report")
-    except (ProcessFailed, TimeoutError) as exc:
+        saved = save_report(stack, incident["id"], signals, base)
+    except (ProcessFailed, TimeoutError, OSError) as exc:
         print(f"recorder demo: {exc}", file=sys.stderr)
         return 1
     finally:
         stack.stop()
-    path = base / f"incident-{incident['id']}.md"
-    path.write_text(report, encoding="utf-8")
-    print(path)
+    print(saved.markdown)
+    print(saved.html)
     _say(
-        f"filled report written to {path}; serve it again with "
+        f"filled report written to {saved.html} (open it in a browser) and {saved.markdown},"
+        f" charts in {base / CHARTS_DIR}; serve it again with "
         f"`RECORDER_DATABASE_URL={database_url} recorder serve` and open "
         f"http://127.0.0.1:9470/incidents/{incident['id']}"
     )

@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ from recorder.demo.stack import (
 )
 
 DEMO_TOKEN = "demo-token"  # noqa: S105 - a throw-away token for a loopback-only demo
+ONCALL = "Jane Doe"
+SILENCE_COMMENT = "On it: checkout's database pool is exhausted"
 
 
 def demo_config(prometheus_url: str) -> str:
@@ -46,9 +49,11 @@ def demo_config(prometheus_url: str) -> str:
     lines = [
         'correlate_by = ["service"]',
         f'prometheus_url = "{prometheus_url}"',
+        'silence_poll = "1s"',
         "[sampling]",
         'interval = "1s"',
         'baseline_window = "30s"',
+        'recovery_tail = "10s"',
     ]
     for name, query in signals.items():
         lines += ["[[signals]]", f'name = "{name}"', f"query = '{query}'"]
@@ -95,6 +100,8 @@ class DemoStack:
         self.recorder.env = {
             "RECORDER_DATABASE_URL": self.database_url,
             "RECORDER_ALERTMANAGER_TOKEN": DEMO_TOKEN,
+            # Silences the on-call makes in this Alertmanager acknowledge incidents.
+            "RECORDER_ALERTMANAGER_URL": self.alertmanager.url,
         }
         self.recorder.start()
         self.alertmanager.start()
@@ -129,6 +136,48 @@ class DemoStack:
             time.sleep(0.25)
         raise TimeoutError(f"timed out after {deadline:g} s waiting for {what}")
 
+    def silence(self, author: str, comment: str, matchers: list[dict[str, Any]]) -> str:
+        """Create an Alertmanager silence for an hour, as `amtool silence add` would; its id."""
+        now = datetime.now(UTC)
+        body = {
+            "matchers": matchers,
+            "startsAt": now.isoformat(),
+            "endsAt": (now + timedelta(hours=1)).isoformat(),
+            "createdBy": author,
+            "comment": comment,
+        }
+        request = urllib.request.Request(  # noqa: S310 - our own loopback Alertmanager
+            self.alertmanager.url + "/api/v2/silences",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=5) as resp:  # noqa: S310
+            silence_id: str = json.loads(resp.read())["silenceID"]
+            return silence_id
+
+    def silence_matchers(self) -> list[dict[str, Any]]:
+        """What the on-call silences: the demo's alert rules (a regex), on this service."""
+        matchers: list[dict[str, Any]] = [
+            {
+                "name": "alertname",
+                "value": "HighErrorRate|DatabasePoolSaturated",
+                "isRegex": True,
+                "isEqual": True,
+            }
+        ]
+        if self.service.service:
+            matchers.append({"name": "service", "value": self.service.service, "isRegex": False})
+        return matchers
+
+    def expire_silence(self, silence_id: str) -> None:
+        """End a silence now (`amtool silence expire`), so the resolution is notified."""
+        request = urllib.request.Request(  # noqa: S310 - our own loopback Alertmanager
+            f"{self.alertmanager.url}/api/v2/silence/{silence_id}", method="DELETE"
+        )
+        with urllib.request.urlopen(request, timeout=5):  # noqa: S310
+            pass
+
     def incidents(self, status: str | None = None) -> list[dict[str, Any]]:
         query = f"?status={status}" if status else ""
         found: list[dict[str, Any]] = self.get(f"/api/v1/incidents{query}")["incidents"]
@@ -143,8 +192,19 @@ class DemoStack:
         progress("fault: pool at 100/100, 98 % of requests failing")
         self.wait_for("the recorder to open an incident", self.incidents, timings.deadline)
         progress("incident opened by Alertmanager's notification")
+        silence_id = self.silence(ONCALL, SILENCE_COMMENT, self.silence_matchers())
+        progress(f"{ONCALL} silences the service's alerts in Alertmanager")
+        self.wait_for(
+            "the silence to acknowledge the incident",
+            lambda: [i for i in self.incidents() if i["acknowledged_at"]],
+            timings.deadline,
+        )
+        progress(f"incident acknowledged through the silence, by {ONCALL}")
         remaining = timings.fault - (time.time() - marks["fault"])
         time.sleep(max(0.0, remaining))  # the rest of the scenario's fault phase
+        # The fix is in: the on-call lifts the silence, so Alertmanager notifies the
+        # resolution (silenced alerts' resolutions are muted too).
+        self.expire_silence(silence_id)
         marks["recovery"] = self.service.set_phase(RECOVERY)
         progress("recovery: errors back to 0.1 %, pool 20/100; waiting for resolution")
         self.wait_for(

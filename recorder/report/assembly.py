@@ -59,7 +59,7 @@ def build_report(data: ReportInput) -> Report:
     )
     figures |= build_error_figures(data)
     label_sets = _label_sets(data)
-    services = _services(label_sets)
+    services = _services(label_sets, data.sampled_service)
     alert_names = _distinct(labels.get("alertname", "") for labels in label_sets)
     human = {
         name: HumanText(name, _human_text(incident.human, name), PROMPTS[name])
@@ -135,12 +135,17 @@ def _distinct(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
 
 
-def _services(label_sets: Sequence[Mapping[str, str]]) -> tuple[AffectedService, ...]:
-    return tuple(
+def _services(
+    label_sets: Sequence[Mapping[str, str]], sampled: AffectedService | None
+) -> tuple[AffectedService, ...]:
+    """The sampled service first (it names its label), then the other service labels."""
+    others = tuple(
         AffectedService(label, value)
         for label in SERVICE_LABELS
         for value in sorted(_distinct(labels.get(label, "") for labels in label_sets))
+        if sampled is None or (label, value) != (sampled.label, sampled.value)
     )
+    return others if sampled is None else (sampled, *others)
 
 
 def _detection_quality(data: ReportInput) -> tuple[tuple[str, ...], str | None]:

@@ -43,7 +43,8 @@ def report_to_json(report: Report) -> dict[str, Any]:
         "figures": {name: _figure(f) for name, f in report.figures.items()},
         "summary": {"text": report.summary, "draft": report.summary_is_draft},
         "services_affected": [
-            {"label": s.label, "value": s.value} for s in report.services_affected
+            {"label": s.label, "value": s.value, "sampled": s.sampled}
+            for s in report.services_affected
         ],
         "detection": {
             "automated_alert": report.detected_by_alert,

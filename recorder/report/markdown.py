@@ -129,7 +129,12 @@ class _Writer:
         self.sub("Services Affected")
         services = self.report.services_affected
         for service in services:
-            self.add(f"- [X] {escape_inline(service.value)} ({service.label} label)")
+            if service.sampled:
+                # Label names are [a-zA-Z_][a-zA-Z0-9_]*: nothing to escape in code spans.
+                line = f"{escape_inline(service.value)} (from label `{service.label}`)"
+            else:
+                line = f"{escape_inline(service.value)} ({service.label} label)"
+            self.add(f"- [X] {line}")
         self.add(*(f"- [ ] {option}" for option in SERVICE_OPTIONS))
         if not services:
             self.add(f"- [ ] {TO_FILL_IN}: other service (no service, job or namespace label)")

@@ -108,6 +108,8 @@ class ReportInput:
     signal_tables: Sequence[SignalTable] = ()
     communication: Sequence[TimelineEntry] | None = None
     chart_links: Mapping[str, str] = field(default_factory=dict)
+    sampled_service: AffectedService | None = None
+    """The service `{{service}}` was filled with, and the label it came from."""
 
     @property
     def status_updates(self) -> Sequence[TimelineEntry]:
@@ -168,10 +170,15 @@ class HumanText:
 
 @dataclass(frozen=True, slots=True)
 class AffectedService:
-    """A label value that names an affected service (labels service, job, namespace)."""
+    """A label value that names an affected service (labels service, job, namespace).
+
+    `sampled` marks the service the signals were sampled for: the value that filled
+    `{{service}}`, from the first of the configured service labels the incident has.
+    """
 
     label: str
     value: str
+    sampled: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,14 +25,15 @@ from recorder.sampling.signals import (
 LEASE_INTERVALS = 3
 """A lease lasts this many sampling intervals (at least): renewed every round."""
 TAIL_INTERVALS = 4
-"""The backfill runs this many intervals past resolved_at, to show the recovery."""
+"""Without a configured recovery tail, sampling runs this many intervals past resolved_at."""
 MAX_SETTLE = timedelta(seconds=5)
 
 
 @dataclass(frozen=True, slots=True)
 class Timing:
-    """The sampling grid and windows. `settle` is how long after a grid instant it is
-    queried, so Prometheus has ingested the scrapes that instant depends on."""
+    """The sampling grid and windows. `tail` is how long sampling goes on after
+    resolution (the recovery tail: did recovery hold?); `settle` is how long after a grid
+    instant it is queried, so Prometheus has ingested the scrapes that instant depends on."""
 
     interval: timedelta
     baseline_window: timedelta
@@ -40,14 +41,19 @@ class Timing:
     settle: timedelta
 
     @classmethod
-    def for_interval(cls, interval: timedelta, baseline_window: timedelta) -> Timing:
-        """Defaults: tail of 4 intervals, settle of half an interval (at most 5 s)."""
+    def for_interval(
+        cls, interval: timedelta, baseline_window: timedelta, tail: timedelta | None = None
+    ) -> Timing:
+        """Settle of half an interval (at most 5 s); `tail` defaults to 4 intervals (the
+        daemon passes `[sampling] recovery_tail`)."""
         if interval <= timedelta(0) or baseline_window < timedelta(0):
             raise ValueError(f"interval {interval} must be > 0 and baseline {baseline_window} >= 0")
+        if tail is not None and tail < timedelta(0):
+            raise ValueError(f"recovery tail {tail} must be >= 0")
         return cls(
             interval=interval,
             baseline_window=baseline_window,
-            tail=TAIL_INTERVALS * interval,
+            tail=TAIL_INTERVALS * interval if tail is None else tail,
             settle=min(interval / 2, MAX_SETTLE),
         )
 

@@ -89,6 +89,12 @@ class Preset:
     def roles(self) -> tuple[str, ...]:
         return tuple(role for role, _ in self.signals)
 
+    @property
+    def matches_target_label(self) -> bool:
+        """True when `{{service}}` is matched on the scrape's target label (which one
+        depends on the deployment), not on a label the exporter sets itself."""
+        return any("{{service_label}}" in query for _, query in self.signals)
+
 
 def _rate_sum(function: str, m: HttpRequests, *, errors: bool) -> str:
     extra = f",{m.errors}" if errors else ""

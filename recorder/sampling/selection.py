@@ -34,6 +34,11 @@ class SignalEntry:
     role: str | None = None
 
 
+def secondary_name(preset: str, role: str) -> str:
+    """The name a preset's signal is sampled under when an earlier preset has its role."""
+    return f"{preset.replace('-', '_')}_{role}"
+
+
 def unknown_preset(name: str) -> str:
     """The message for a preset name that does not exist."""
     return f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}"
@@ -49,7 +54,7 @@ def select_signals(presets: Sequence[str], entries: Sequence[SignalEntry]) -> tu
     for preset_name in dict.fromkeys(presets):
         preset = _preset(preset_name, "sampling.presets")
         for role, query in preset.signals:
-            name = role if role not in selected else f"{preset.name.replace('-', '_')}_{role}"
+            name = role if role not in selected else secondary_name(preset.name, role)
             selected[name] = _signal(name, query, f"preset {preset.name}", "sampling.presets")
     explicit: set[str] = set()
     for index, entry in enumerate(entries):

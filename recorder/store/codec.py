@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -21,11 +22,15 @@ from recorder.core.incident import (
 )
 from recorder.core.links import incident_link_key
 from recorder.ids import is_incident_id
+from recorder.sampling.failures import FailureCause, SamplingFailure
 from recorder.store.errors import InvalidCursor
 from recorder.store.protocol import PageDelivery
 
 EncodeTime = Callable[[datetime], Any]
 DecodeTime = Callable[[Any], datetime]
+# JSON data (dicts, lists, strings; None for NULL) to what a driver stores, and back.
+EncodeJSON = Callable[[Any], Any]
+DecodeJSON = Callable[[Any], Any]
 
 INCIDENT_COLUMNS: tuple[str, ...] = (
     "id",
@@ -93,6 +98,62 @@ DELIVERY_COLUMNS: tuple[str, ...] = (
 )
 
 
+FAILURE_COLUMNS: tuple[str, ...] = (
+    "signal",
+    "cause",
+    "error",
+    "source",
+    "first_at",
+    "last_at",
+    "count",
+)
+
+
+def failure_values(failure: SamplingFailure, encode_time: EncodeTime) -> tuple[Any, ...]:
+    """The failure's column values in `FAILURE_COLUMNS` order."""
+    return (
+        failure.signal,
+        failure.cause.value,
+        failure.error,
+        failure.source,
+        encode_time(failure.first_at),
+        encode_time(failure.last_at),
+        failure.count,
+    )
+
+
+def build_failure(row: Row, decode_time: DecodeTime) -> SamplingFailure:
+    """The sampling failure stored in `row` (columns named as in `FAILURE_COLUMNS`)."""
+    return SamplingFailure(
+        signal=row["signal"],
+        cause=FailureCause(row["cause"]),
+        error=row["error"],
+        source=row["source"],
+        first_at=decode_time(row["first_at"]),
+        last_at=decode_time(row["last_at"]),
+        count=int(row["count"]),
+    )
+
+
+def merge_failures(failures: Iterable[SamplingFailure]) -> list[SamplingFailure]:
+    """One failure per (signal, cause): a batch may hold repeats, and one upsert
+    statement cannot touch a row twice."""
+    merged: dict[tuple[str, FailureCause], SamplingFailure] = {}
+    for failure in failures:
+        key = (failure.signal, failure.cause)
+        known = merged.get(key)
+        if known is None:
+            merged[key] = failure
+            continue
+        newer = failure if failure.last_at >= known.last_at else known
+        merged[key] = replace(
+            newer,
+            first_at=min(known.first_at, failure.first_at),
+            count=known.count + failure.count,
+        )
+    return list(merged.values())
+
+
 class Row(Protocol):
     """What both drivers' rows offer: values by column name."""
 
@@ -119,24 +180,55 @@ def canonical_json(stored: str | None) -> str | None:
     return json.dumps(json.loads(stored), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def dump_alert_text(text: AlertText | None) -> str | None:
-    """JSON of what an alert said at one moment: {"annotations": {...}, "value": "..."}
-    ("value" only when there is one); None stays NULL."""
+def json_text(data: Any) -> str | None:
+    """JSON text of decoded JSON data (dicts, other Mappings, lists, strings, numbers),
+    keys sorted so equal data store equal text; None stays NULL."""
+    if data is None:
+        return None
+    return json.dumps(
+        data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=json_default
+    )
+
+
+def json_data(stored: str | None) -> Any:
+    """The data `json_text` stored (None for NULL)."""
+    return None if stored is None else json.loads(stored)
+
+
+def json_default(value: object) -> dict[str, Any]:
+    """json.dumps' `default`: it takes dicts; other Mappings (frozen views) are copied."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def alert_text_data(text: AlertText | None) -> dict[str, Any] | None:
+    """What an alert said at one moment as JSON data: {"annotations": {...}, "value":
+    "..."} ("value" only when there is one); None stays None (NULL)."""
     if text is None:
         return None
-    data: dict[str, Any] = {"annotations": dict(text.annotations)}
+    data: dict[str, Any] = {"annotations": text.annotations}
     if text.value:
         data["value"] = text.value
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return data
+
+
+def build_alert_text(data: Mapping[str, Any] | None) -> AlertText | None:
+    """The AlertText in data `alert_text_data` made (None for NULL: not recorded)."""
+    if data is None:
+        return None
+    annotations: dict[str, str] = data["annotations"]
+    return AlertText(dict(sorted(annotations.items())), data.get("value", ""))
+
+
+def dump_alert_text(text: AlertText | None) -> str | None:
+    """JSON text of what an alert said at one moment (see alert_text_data)."""
+    return json_text(alert_text_data(text))
 
 
 def load_alert_text(stored: str | None) -> AlertText | None:
     """The text `dump_alert_text` stored (None for NULL: not recorded)."""
-    if stored is None:
-        return None
-    data = json.loads(stored)
-    annotations: dict[str, str] = data["annotations"]
-    return AlertText(dict(sorted(annotations.items())), data.get("value", ""))
+    return build_alert_text(json_data(stored))
 
 
 def incident_values(incident: Incident, encode_time: EncodeTime) -> tuple[Any, ...]:
@@ -238,43 +330,72 @@ def build_delivery(row: Row, decode_time: DecodeTime) -> PageDelivery:
     )
 
 
-def alert_values(alert: AlertState, encode_time: EncodeTime) -> tuple[Any, ...]:
-    """The alert's column values in `ALERT_COLUMNS` order."""
+def alert_values(
+    alert: AlertState, encode_time: EncodeTime, encode_json: EncodeJSON | None = json_text
+) -> tuple[Any, ...]:
+    """The alert's column values in `ALERT_COLUMNS` order.
+
+    JSON columns (maps, what the alert said) go through `encode_json`: JSON text by
+    default. None leaves them as data: PostgreSQL's bulk path encodes a whole batch as
+    one JSON document, with no call per value.
+    """
+    encode = _same if encode_json is None else encode_json
     return (
         alert.fingerprint,
         encode_time(alert.starts_at),
-        alert.status.value,
+        _STATUS_VALUES[alert.status],
         None if alert.ends_at is None else encode_time(alert.ends_at),
-        dump_mapping(alert.labels),
-        dump_mapping(alert.annotations),
+        encode(alert.labels),
+        encode(alert.annotations),
         alert.generator_url,
         encode_time(alert.received_at),
         encode_time(alert.updated_at),
-        dump_alert_text(alert.at_firing),
-        dump_alert_text(alert.at_resolution),
+        encode(alert_text_data(alert.at_firing)),
+        encode(alert_text_data(alert.at_resolution)),
         alert.value_text,
-        dump_mapping(alert.links),
+        encode(alert.links),
     )
 
 
-def build_alert(row: Row, decode_time: DecodeTime) -> AlertState:
-    """The alert state stored in `row` (columns named as in `ALERT_COLUMNS`)."""
+def _same(value: Any) -> Any:
+    return value
+
+
+def build_alert(
+    row: Row, decode_time: DecodeTime, decode_json: DecodeJSON | None = json_data
+) -> AlertState:
+    """The alert state stored in `row` (columns named as in `ALERT_COLUMNS`).
+
+    JSON columns go through `decode_json`: from JSON text by default. None takes them as
+    already decoded (PostgreSQL's bulk path). Maps come back with sorted keys: jsonb
+    reorders keys, so both backends iterate them in the same order.
+    """
+    decode = _same if decode_json is None else decode_json
     ends_at = row["ends_at"]
     return AlertState(
         fingerprint=row["fingerprint"],
         starts_at=decode_time(row["starts_at"]),
-        status=AlertStatus(row["status"]),
+        status=_STATUSES[row["status"]],
         ends_at=None if ends_at is None else decode_time(ends_at),
-        labels=load_mapping(row["labels"]),
-        annotations=load_mapping(row["annotations"]),
+        labels=_sorted(decode(row["labels"])),
+        annotations=_sorted(decode(row["annotations"])),
         generator_url=row["generator_url"],
         received_at=decode_time(row["received_at"]),
         updated_at=decode_time(row["updated_at"]),
-        at_firing=load_alert_text(row["firing_text"]),
-        at_resolution=load_alert_text(row["resolved_text"]),
+        at_firing=build_alert_text(decode(row["firing_text"])),
+        at_resolution=build_alert_text(decode(row["resolved_text"])),
         value_text=row["value_text"],
-        links=load_mapping(row["links"]),
+        links=_sorted(decode(row["links"])),
     )
+
+
+def _sorted(value: Mapping[str, str]) -> dict[str, str]:
+    return dict(sorted(value.items()))
+
+
+# Enum lookups by value through the class call are slow on 10,000-alert groups.
+_STATUSES: dict[str, AlertStatus] = {status.value: status for status in AlertStatus}
+_STATUS_VALUES: dict[AlertStatus, str] = {status: status.value for status in AlertStatus}
 
 
 def timeline_values(entry: TimelineEntry, encode_time: EncodeTime) -> tuple[Any, ...]:
@@ -335,28 +456,32 @@ def decode_utc(value: datetime) -> datetime:
     return value
 
 
-_CURSOR_PREFIX = "i1:"
+# The list's order and its keyset condition, in the SQL both dialects share (row values).
+LIST_ORDER = "started_at DESC, id DESC"
+LIST_AFTER_CURSOR = "(started_at, id) < ({}, {})"
+_CURSOR_PREFIX = "i2:"
 
 
-def encode_cursor(last_id: str) -> str:
-    """Opaque list cursor: the id of the last incident on the page."""
-    raw = (_CURSOR_PREFIX + last_id).encode()
+def _cursor(micros: int, last_id: str) -> str:
+    raw = f"{_CURSOR_PREFIX}{micros}:{last_id}".encode()
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
-def decode_cursor(cursor: str) -> str:
-    """The incident id inside a cursor from `encode_cursor`. Raises InvalidCursor."""
+def encode_cursor(last: Incident) -> str:
+    """Opaque list cursor: the start time and id of the last incident on the page."""
+    return _cursor(encode_micros(last.started_at), last.id)
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """(started_at, id) inside a cursor from `encode_cursor`. Raises InvalidCursor."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
-    except (UnicodeError, binascii.Error, ValueError):
+        micros, _, last_id = raw.removeprefix(_CURSOR_PREFIX).partition(":")
+        started_at = decode_micros(int(micros))
+    except (UnicodeError, binascii.Error, ValueError, OverflowError):
         raise InvalidCursor(cursor) from None
-    last_id = raw[len(_CURSOR_PREFIX) :]
     # Round-trip check: base64 decoding skips stray characters, a cursor we issued doesn't.
-    if (
-        not raw.startswith(_CURSOR_PREFIX)
-        or not is_incident_id(last_id)
-        or encode_cursor(last_id) != cursor
-    ):
+    if not is_incident_id(last_id) or _cursor(int(micros), last_id) != cursor:
         raise InvalidCursor(cursor)
-    return last_id
+    return started_at, last_id

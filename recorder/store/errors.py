@@ -26,6 +26,17 @@ class DataRejected(StoreError):
         self.reason = reason
 
 
+class StorageMisconfigured(StorageUnavailable):
+    """Storage that cannot work as configured: a database file that cannot be created or
+    written, a PostgreSQL role, password or database that does not exist. Retrying does not
+    help, so `serve` exits at start; at run time it is answered like any unavailability."""
+
+    def __init__(self, backend: str, reason: str, *, hint: str) -> None:
+        super().__init__(backend, reason)
+        self.args = (f"{backend} storage cannot work as configured: {reason}",)
+        self.hint = hint
+
+
 class NotMigrated(StoreError):
     """The schema is older than this code expects; run `recorder migrate`."""
 

@@ -14,9 +14,13 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from recorder.core.incident import Incident, IncidentStatus, IncidentView, Outcome, TimelineEntry
+from recorder.core.join import JoinLookup
+from recorder.sampling.failures import SamplingFailure
 
 Decide = Callable[[IncidentView | None], Outcome]
 DecideExisting = Callable[[IncidentView], Outcome]
+# Picks the incident an event joins from what the store looked up (recorder.core.join).
+Choose = Callable[[JoinLookup], Incident | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,17 +90,22 @@ class Store(Protocol):
         """Raise StorageUnavailable or NotMigrated unless storage is usable right now."""
 
     async def record(
-        self, correlation_key: str, decide: Decide, *, link_key: str | None = None
+        self,
+        correlation_key: str,
+        decide: Decide,
+        *,
+        link_key: str | None = None,
+        choose: Choose | None = None,
     ) -> Outcome:
-        """In one transaction: lock the key, load the newest incident with that
-        correlation key (open or resolved, alerts included; None if there is none),
-        call `decide`, persist its outcome, commit. Concurrent calls for the same key
-        are serialized, so exactly one of them can open an incident.
-
-        With `link_key` (the alert group's PagerDuty link key) and no incident for the
-        correlation key, the newest open incident PagerDuty opened with that link key
-        is loaded instead, so the alerts join it. The link key is locked first, then
-        the correlation key (the same order as `record_page`: no deadlock)."""
+        """In one transaction: lock the key, look up the newest incident with that
+        correlation key (open or resolved, alerts included) and, with `link_key` (the
+        alert group's PagerDuty link key), the incidents PagerDuty opened with that link
+        key that no alert group adopted yet (newest first, at most JOIN_LOOKUP_LIMIT);
+        let `choose` pick the incident to join (default: the newest by key), lock and
+        load it with its alerts, call `decide` with it (None: nothing to join), persist
+        its outcome, commit. Concurrent calls for the same key are serialized, so exactly
+        one of them can open an incident. The link key is locked first, then the
+        correlation keys (the same order as `record_page`: no deadlock)."""
 
     async def record_page(
         self,
@@ -105,14 +114,17 @@ class Store(Protocol):
         pagerduty_id: str,
         link_key: str | None,
         decide: Decide,
+        choose: Choose | None = None,
     ) -> Outcome | None:
         """Apply one paging event in one transaction; None when it is a duplicate.
 
         Records the delivery (event id already recorded: write nothing, return None),
-        locks the link key and the PagerDuty incident id, loads the incident linked to
-        `pagerduty_id`, else the newest open incident with `link_key`, else None, calls
-        `decide`, persists its outcome (the incident's link columns with it) and logs the
-        delivery as stored (or unmatched when the outcome has no incident)."""
+        locks the link key and the PagerDuty incident id, looks up the incident linked to
+        `pagerduty_id` (alerts included) and the incidents with `link_key` (newest first,
+        at most JOIN_LOOKUP_LIMIT), lets `choose` pick the target (default: the one
+        linked to the id), locks and loads it, calls `decide`, persists its outcome (the
+        incident's link columns with it) and logs the delivery as stored (or unmatched
+        when the outcome has no incident)."""
 
     async def record_ignored(self, delivery: PageDelivery) -> bool:
         """Log a delivery the recorder does not apply (outcome "ignored"); False when
@@ -124,6 +136,15 @@ class Store(Protocol):
     async def update(self, incident_id: str, decide: DecideExisting) -> Outcome:
         """Like `record`, for an existing incident by id. Raises IncidentNotFound."""
 
+    async def record_silence(
+        self, incident_id: str, silence_id: str, decide: DecideExisting, *, now: datetime
+    ) -> Outcome | None:
+        """Apply an Alertmanager silence to an incident once, across replicas and
+        restarts. In one transaction under the incident's locks (as `update`): None when
+        this silence id was applied to this incident before (nothing decided); else call
+        `decide`, and when its outcome changes something, persist it and remember the
+        silence as applied (at `now`). Raises IncidentNotFound."""
+
     async def load(self, incident_id: str) -> IncidentView:
         """One incident with its alerts. Raises IncidentNotFound."""
 
@@ -133,7 +154,7 @@ class Store(Protocol):
     async def list_incidents(
         self, *, status: IncidentStatus | None, open_only: bool, limit: int, cursor: str | None
     ) -> IncidentPage:
-        """Newest first (by id, which sorts by creation). Raises InvalidCursor."""
+        """Newest `started_at` first (ties: newest id first). Raises InvalidCursor."""
 
     async def find_related(self, incident: Incident, *, limit: int) -> list[Incident]:
         """Earlier incidents sharing the alertname or service label, newest first."""
@@ -184,6 +205,16 @@ class Store(Protocol):
     async def load_unsampled(self, incident_id: str) -> dict[str, str]:
         """Signal name -> why it was not sampled, for the incident ({} when none)."""
 
+    async def save_sampling_failures(
+        self, incident_id: str, failures: Sequence[SamplingFailure]
+    ) -> None:
+        """Add failures to the incident's record, one batch: per (signal, cause) the counts
+        add up, the first failure stays the earliest, the last and the error text become
+        the newest. Raises IncidentNotFound."""
+
+    async def load_sampling_failures(self, incident_id: str) -> list[SamplingFailure]:
+        """The incident's recorded sampling failures, by signal then cause ([] when none)."""
+
 
 def check_lease_args(ttl: timedelta, limit: int) -> None:
     """Refuse lease requests no backend could honour (both backends call this first)."""
@@ -191,3 +222,23 @@ def check_lease_args(ttl: timedelta, limit: int) -> None:
         raise ValueError(f"limit must be at least 1, got {limit}")
     if ttl <= timedelta(0):
         raise ValueError(f"ttl must be positive, got {ttl}")
+
+
+class SilenceStore(Protocol):
+    """What the silence poller needs of storage (recorder.silences)."""
+
+    async def count_open(self) -> int:
+        """How many incidents are not resolved."""
+
+    async def list_incidents(
+        self, *, status: IncidentStatus | None, open_only: bool, limit: int, cursor: str | None
+    ) -> IncidentPage:
+        """Newest first (by id). Raises InvalidCursor."""
+
+    async def load(self, incident_id: str) -> IncidentView:
+        """One incident with its alerts. Raises IncidentNotFound."""
+
+    async def record_silence(
+        self, incident_id: str, silence_id: str, decide: DecideExisting, *, now: datetime
+    ) -> Outcome | None:
+        """See Store.record_silence."""

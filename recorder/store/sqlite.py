@@ -15,15 +15,21 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from recorder.core.incident import Incident, IncidentStatus, IncidentView, Outcome, TimelineEntry
+from recorder.core.join import JOIN_LOOKUP_LIMIT, JoinLookup, direct_only
 from recorder.core.links import PAGED_KEY_PREFIX, sha256_hex
+from recorder.sampling.failures import SamplingFailure
 from recorder.store.codec import (
     ALERT_COLUMNS,
     DELIVERY_COLUMNS,
+    FAILURE_COLUMNS,
     INCIDENT_COLUMNS,
+    LIST_AFTER_CURSOR,
+    LIST_ORDER,
     TIMELINE_COLUMNS,
     alert_values,
     build_alert,
     build_delivery,
+    build_failure,
     build_incident,
     build_timeline_entry,
     decode_cursor,
@@ -31,14 +37,17 @@ from recorder.store.codec import (
     delivery_values,
     encode_cursor,
     encode_micros,
+    failure_values,
     incident_values,
     load_mapping,
+    merge_failures,
     timeline_values,
 )
 from recorder.store.errors import (
     DataRejected,
     IncidentNotFound,
     NotMigrated,
+    StorageMisconfigured,
     StorageUnavailable,
     StoreError,
 )
@@ -49,6 +58,7 @@ from recorder.store.migrations import (
     split_sqlite_script,
 )
 from recorder.store.protocol import (
+    Choose,
     Decide,
     DecideExisting,
     IncidentPage,
@@ -79,6 +89,23 @@ _UNAVAILABLE_CODES = frozenset(
     }
 )
 
+# SQLite's two-argument min()/max() are PostgreSQL's LEAST()/GREATEST().
+_UPSERT_FAILURES = (
+    f"INSERT INTO sampling_failures (incident_id, {', '.join(FAILURE_COLUMNS)})"
+    f" VALUES (?, {', '.join('?' for _ in FAILURE_COLUMNS)})"
+    " ON CONFLICT (incident_id, signal, cause) DO UPDATE SET"
+    " count = sampling_failures.count + excluded.count,"
+    " first_at = min(sampling_failures.first_at, excluded.first_at),"
+    " last_at = max(sampling_failures.last_at, excluded.last_at),"
+    " error = CASE WHEN excluded.last_at >= sampling_failures.last_at"
+    " THEN excluded.error ELSE sampling_failures.error END,"
+    " source = CASE WHEN excluded.last_at >= sampling_failures.last_at"
+    " THEN excluded.source ELSE sampling_failures.source END"
+)
+_SELECT_FAILURES = (
+    f"SELECT {', '.join(FAILURE_COLUMNS)} FROM sampling_failures WHERE incident_id = ?"
+    " ORDER BY signal, cause"
+)
 _INCIDENT_SELECT = f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM incidents"
 _INSERT_INCIDENT = (
     f"INSERT INTO incidents ({', '.join(INCIDENT_COLUMNS)}) "
@@ -123,9 +150,14 @@ _UPSERT_LEASE = (
     "ON CONFLICT (incident_id) DO UPDATE SET holder = excluded.holder, "
     "expires_at = excluded.expires_at"
 )
-_OPEN_LINKED = "link_key = ? AND status <> 'resolved' ORDER BY id DESC LIMIT 1"
+_LINKED = f"{_INCIDENT_SELECT} WHERE link_key = ? ORDER BY id DESC LIMIT {JOIN_LOOKUP_LIMIT}"
 _ADOPTABLE = (
-    "link_key = ? AND status <> 'resolved' AND correlation_key LIKE ? ORDER BY id DESC LIMIT 1"
+    f"{_INCIDENT_SELECT} WHERE link_key = ? AND correlation_key LIKE ? "
+    f"ORDER BY id DESC LIMIT {JOIN_LOOKUP_LIMIT}"
+)
+_SILENCE_APPLIED = "SELECT 1 FROM incident_silences WHERE incident_id = ? AND silence_id = ?"
+_INSERT_SILENCE = (
+    "INSERT INTO incident_silences (incident_id, silence_id, applied_at) VALUES (?, ?, ?)"
 )
 _INSERT_DELIVERY = (
     f"INSERT INTO pagerduty_deliveries ({', '.join(DELIVERY_COLUMNS)}) "
@@ -158,6 +190,29 @@ def _translated_errors() -> Iterator[None]:
         raise DataRejected(BACKEND, f"text that is not valid Unicode: {exc.reason}") from exc
     except OSError as exc:
         raise StorageUnavailable(BACKEND, f"{type(exc).__name__}: {exc}") from exc
+
+
+# Opening the file failed for good: it cannot be created, written, or is no database.
+_MISCONFIGURED_CODES = frozenset(
+    {sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_PERM}
+)
+
+
+@contextlib.contextmanager
+def _misconfiguration_at_open(path: str) -> Iterator[None]:
+    """At open, a path that cannot be created or written is a configuration error."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        code = getattr(exc, "sqlite_errorcode", None)
+        if isinstance(exc, OSError) or (code is not None and code & 0xFF in _MISCONFIGURED_CODES):
+            raise StorageMisconfigured(
+                BACKEND,
+                f"cannot create or write {path}: {type(exc).__name__}: {exc}",
+                hint="point RECORDER_DATABASE_URL at a SQLite file the recorder's user can "
+                "create and write (its directory is created if missing)",
+            ) from exc
+        raise
 
 
 async def _rollback_quietly(conn: aiosqlite.Connection) -> None:
@@ -261,15 +316,22 @@ class SqliteStore:
             raise NotMigrated(current, expected)
 
     async def record(
-        self, correlation_key: str, decide: Decide, *, link_key: str | None = None
+        self,
+        correlation_key: str,
+        decide: Decide,
+        *,
+        link_key: str | None = None,
+        choose: Choose | None = None,
     ) -> Outcome:
-        """Load the newest incident of the key (else the PagerDuty-opened incident with
-        `link_key`), decide, persist; serialized by IMMEDIATE."""
+        """Look up the key's newest incident and the PagerDuty-opened ones with
+        `link_key`, choose, load, decide, persist; serialized by IMMEDIATE."""
 
         async def body(conn: aiosqlite.Connection) -> Outcome:
-            view = await _load_newest(conn, correlation_key)
-            if view is None and link_key is not None:
-                view = await _load_adoptable(conn, link_key)
+            lookup = JoinLookup(await _load_newest(conn, correlation_key))
+            if link_key is not None:
+                params = (link_key, f"{PAGED_KEY_PREFIX}%")
+                lookup = JoinLookup(lookup.direct, await _load_incidents(conn, _ADOPTABLE, params))
+            view = await _load_chosen(conn, lookup, choose)
             outcome = decide(view)
             await _write_outcome(conn, outcome)
             return outcome
@@ -283,14 +345,20 @@ class SqliteStore:
         pagerduty_id: str,
         link_key: str | None,
         decide: Decide,
+        choose: Choose | None = None,
     ) -> Outcome | None:
-        """Log the delivery (None when already logged), load the paged incident, decide,
-        persist; serialized by IMMEDIATE."""
+        """Log the delivery (None when already logged), look up the paged incident and
+        the ones with `link_key`, choose, load, decide, persist; serialized by IMMEDIATE."""
 
         async def body(conn: aiosqlite.Connection) -> Outcome | None:
             if not await _insert_delivery(conn, delivery, "stored"):
                 return None
-            view = await _load_paged(conn, pagerduty_id, link_key)
+            lookup = JoinLookup(await _load_one(conn, "pagerduty_id = ?", (pagerduty_id,)))
+            if link_key is not None:
+                lookup = JoinLookup(
+                    lookup.direct, await _load_incidents(conn, _LINKED, (link_key,))
+                )
+            view = await _load_chosen(conn, lookup, choose)
             outcome = decide(view)
             await _write_outcome(conn, outcome)
             incident = outcome.incident
@@ -336,6 +404,24 @@ class SqliteStore:
 
         return await self._write(body)
 
+    async def record_silence(
+        self, incident_id: str, silence_id: str, decide: DecideExisting, *, now: datetime
+    ) -> Outcome | None:
+        """None when the silence was applied to the incident before; else load, decide,
+        and when that changed something, persist it and remember the silence."""
+
+        async def body(conn: aiosqlite.Connection) -> Outcome | None:
+            cursor = await conn.execute(_SILENCE_APPLIED, (incident_id, silence_id))
+            if await cursor.fetchone() is not None:
+                return None
+            outcome = decide(await _load_view(conn, incident_id))
+            if outcome.changed:
+                await _write_outcome(conn, outcome)
+                await conn.execute(_INSERT_SILENCE, (incident_id, silence_id, encode_micros(now)))
+            return outcome
+
+        return await self._write(body)
+
     async def load(self, incident_id: str) -> IncidentView:
         """One incident with its alerts. Raises IncidentNotFound."""
         return await self._read(lambda conn: _load_view(conn, incident_id))
@@ -355,7 +441,7 @@ class SqliteStore:
     async def list_incidents(
         self, *, status: IncidentStatus | None, open_only: bool, limit: int, cursor: str | None
     ) -> IncidentPage:
-        """Newest first by id; `next_cursor` is None on the last page. Raises InvalidCursor."""
+        """Newest start first; `next_cursor` is None on the last page. Raises InvalidCursor."""
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
         clauses: list[str] = []
@@ -366,10 +452,11 @@ class SqliteStore:
         if open_only:
             clauses.append("status <> 'resolved'")
         if cursor is not None:
-            clauses.append("id < ?")
-            params.append(decode_cursor(cursor))
+            started_at, last_id = decode_cursor(cursor)
+            clauses.append(LIST_AFTER_CURSOR.format("?", "?"))
+            params.extend((encode_micros(started_at), last_id))
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"{_INCIDENT_SELECT}{where} ORDER BY id DESC LIMIT ?"
+        sql = f"{_INCIDENT_SELECT}{where} ORDER BY {LIST_ORDER} LIMIT ?"
         params.append(limit + 1)
 
         async def body(conn: aiosqlite.Connection) -> list[Incident]:
@@ -379,7 +466,7 @@ class SqliteStore:
         incidents = await self._read(body)
         if len(incidents) > limit:
             incidents = incidents[:limit]
-            return IncidentPage(incidents, encode_cursor(incidents[-1].id))
+            return IncidentPage(incidents, encode_cursor(incidents[-1]))
         return IncidentPage(incidents, None)
 
     async def find_related(self, incident: Incident, *, limit: int) -> list[Incident]:
@@ -560,6 +647,30 @@ class SqliteStore:
 
         return await self._read(body)
 
+    async def save_sampling_failures(
+        self, incident_id: str, failures: Sequence[SamplingFailure]
+    ) -> None:
+        """Add the failures up per (signal, cause) in one transaction. Raises
+        IncidentNotFound."""
+        rows = [(incident_id, *failure_values(f, encode_micros)) for f in merge_failures(failures)]
+        if not rows:
+            return
+
+        async def body(conn: aiosqlite.Connection) -> None:
+            await _load_incident(conn, incident_id)  # raises when absent
+            await conn.executemany(_UPSERT_FAILURES, rows)
+
+        await self._write(body)
+
+    async def load_sampling_failures(self, incident_id: str) -> list[SamplingFailure]:
+        """The incident's sampling failures by signal, then cause."""
+
+        async def body(conn: aiosqlite.Connection) -> list[SamplingFailure]:
+            cursor = await conn.execute(_SELECT_FAILURES, (incident_id,))
+            return [build_failure(row, decode_micros) for row in await cursor.fetchall()]
+
+        return await self._read(body)
+
     async def _connections(self) -> tuple[aiosqlite.Connection, aiosqlite.Connection]:
         """The writer and reader, opened on first use (and again after a failed start)."""
         if self._closed:
@@ -575,7 +686,7 @@ class SqliteStore:
             return self._writer, self._reader
 
     async def _open(self) -> aiosqlite.Connection:
-        with _translated_errors():
+        with _translated_errors(), _misconfiguration_at_open(self._path):
             if not self._memory:
                 await asyncio.to_thread(Path(self._path).parent.mkdir, parents=True, exist_ok=True)
             # isolation_level=None: this module issues BEGIN/COMMIT itself.
@@ -659,17 +770,23 @@ async def _load_one(
     return await _load_alerts(conn, build_incident(row, decode_micros))
 
 
-async def _load_adoptable(conn: aiosqlite.Connection, link_key: str) -> IncidentView | None:
-    return await _load_one(conn, _ADOPTABLE, (link_key, f"{PAGED_KEY_PREFIX}%"))
+async def _load_incidents(
+    conn: aiosqlite.Connection, sql: str, params: tuple[Any, ...]
+) -> tuple[Incident, ...]:
+    rows = await (await conn.execute(sql, params)).fetchall()
+    return tuple(build_incident(row, decode_micros) for row in rows)
 
 
-async def _load_paged(
-    conn: aiosqlite.Connection, pagerduty_id: str, link_key: str | None
+async def _load_chosen(
+    conn: aiosqlite.Connection, lookup: JoinLookup, choose: Choose | None
 ) -> IncidentView | None:
-    view = await _load_one(conn, "pagerduty_id = ?", (pagerduty_id,))
-    if view is None and link_key is not None:
-        view = await _load_one(conn, _OPEN_LINKED, (link_key,))
-    return view
+    """The chosen incident with its alerts (IMMEDIATE already excludes other writers)."""
+    chosen = (choose or direct_only)(lookup)
+    if chosen is None:
+        return None
+    if lookup.direct is not None and lookup.direct.incident.id == chosen.id:
+        return lookup.direct
+    return await _load_view(conn, chosen.id)
 
 
 async def _insert_delivery(

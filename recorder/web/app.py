@@ -14,19 +14,23 @@ from recorder import __version__
 from recorder.clock import Clock, SystemClock
 from recorder.core.lifecycle import Policy
 from recorder.metrics import RecorderMetrics
+from recorder.preflight import probe_prometheus
 from recorder.recording import Recording
-from recorder.settings import Settings
+from recorder.settings import Settings, mask_url
 from recorder.storage_state import StorageState, bring_up, keep_bringing_up
-from recorder.store.errors import StoreError
+from recorder.store.errors import StorageMisconfigured, StoreError
 from recorder.store.factory import open_store
 from recorder.store.protocol import Store
-from recorder.web import api, health, openapi, pagerduty, pages, samples, webhooks
+from recorder.web import api, draining, health, openapi, pagerduty, pages, samples, webhooks
 from recorder.web.identifiers import identifier_gate
+from recorder.web.inflight import Draining
 from recorder.web.keys import (
     BODY_PARSER,
     CLOCK,
+    DRAINING,
     LOG,
     METRICS,
+    PROMETHEUS_SESSION,
     RECORDING,
     SETTINGS,
     STORAGE_STATE,
@@ -36,6 +40,7 @@ from recorder.web.metrics_endpoint import metrics_handler
 from recorder.web.parsing import BodyParser
 from recorder.web.problems import Handler, problems_and_access_log
 from recorder.web.sampling import add_sampling
+from recorder.web.silencing import add_silence_polling
 
 _NEEDS_STORAGE = ("/webhooks/", "/api/v1/incidents")
 
@@ -64,7 +69,7 @@ def create_app(
     that fails the app still serves, answers 503 on storage paths and keeps retrying.
     """
     app = web.Application(
-        middlewares=[problems_and_access_log, identifier_gate, storage_gate],
+        middlewares=[problems_and_access_log, draining.drain_gate, identifier_gate, storage_gate],
         client_max_size=settings.body_limit,
     )
     store = store or open_store(settings.database_url)
@@ -78,6 +83,7 @@ def create_app(
     app[LOG] = log
     app[METRICS] = metrics
     app[STORAGE_STATE] = StorageState()
+    app[DRAINING] = Draining()
     app[BODY_PARSER] = BodyParser()  # its threads start with the first big body
     app[RECORDING] = Recording(
         store,
@@ -94,8 +100,11 @@ def create_app(
         retry: asyncio.Task[None] | None = None
         try:
             await bring_up(store, state, migrate=migrate)
-            app[METRICS].incidents_open.set(await store.count_open())
             log.info("storage_ready", backend=store.backend)
+        except StorageMisconfigured:
+            # No retry can fix it: fail the start (`serve` exits 3 and says what to do).
+            await store.close()
+            raise
         except StoreError as exc:
             state.last_error = str(exc)
             log.warning("storage_unavailable_at_start", error=str(exc), backend=store.backend)
@@ -109,11 +118,38 @@ def create_app(
 
     app.cleanup_ctx.append(storage_ctx)
     app.cleanup_ctx.append(_body_parser_ctx)
+    app.on_shutdown.append(draining.on_shutdown)
     if settings.prometheus_url is not None:
         add_sampling(app)
+        app.cleanup_ctx.append(prometheus_probe_ctx)
+    if settings.alertmanager_urls:
+        add_silence_polling(app)
     _warn_open_endpoints(settings, log)
     _add_routes(app)
     return app
+
+
+async def prometheus_probe_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Ask Prometheus once at start, in the background: a warning naming the URL when it
+    cannot be reached (the sampler keeps retrying every round regardless)."""
+    url = app[SETTINGS].prometheus_url
+    assert url is not None  # only added when it is set
+
+    async def probe() -> None:
+        error = await probe_prometheus(url, app[PROMETHEUS_SESSION])
+        if error is not None:
+            app[LOG].warning(
+                "prometheus_unreachable_at_start",
+                url=mask_url(url),
+                error=error,
+                hint="check RECORDER_PROMETHEUS_URL; sampling keeps retrying",
+            )
+
+    task = asyncio.create_task(probe(), name="prometheus-probe")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _body_parser_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -26,7 +26,7 @@ async def chart_svg(request: web.Request) -> web.Response:
     if signal not in samples:
         raise Problem(404, "Chart not found", f"no samples of {signal!r} stored for {incident_id}")
     request[LOG_FIELDS].update(incident_id=incident_id, signal=signal)
-    svg = build_chart(
-        view.incident, signal, samples, request.app[SETTINGS], request.app[CLOCK].now()
-    )
+    # A resolved incident's chart draws the levels it resolved under.
+    settings = request.app[SETTINGS].with_figure_snapshot(view.incident.figure_settings)
+    svg = build_chart(view.incident, signal, samples, settings, request.app[CLOCK].now())
     return web.Response(text=svg, content_type="image/svg+xml", charset="utf-8")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from recorder.store.errors import StoreError
-from recorder.web.keys import STORAGE_STATE, STORE
+from recorder.web.keys import DRAINING, STORAGE_STATE, STORE
 from recorder.web.problems import problem_response
 
 
@@ -15,7 +15,10 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """GET /readyz: storage reachable and migrations applied, else 503 saying which."""
+    """GET /readyz: storage reachable and migrations applied, else 503 saying which.
+    Also 503 once shutdown has begun, so load balancers stop sending here."""
+    if request.app[DRAINING].draining:
+        return problem_response(503, "Not ready", "shutting down")
     state = request.app[STORAGE_STATE]
     if not state.ready:
         return problem_response(

@@ -7,7 +7,7 @@ the same pure decision (`recorder.core.actions.edit`), then redirect back (303).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -17,16 +17,18 @@ from pydantic import ValidationError
 
 from recorder import __version__
 from recorder.core.actions import Actor, Edit, edit
-from recorder.core.durations import format_duration
+from recorder.core.durations import format_duration_short
 from recorder.core.incident import HUMAN_FIELDS, Incident, IncidentStatus, IncidentView, Outcome
 from recorder.report import build_report
 from recorder.report.charts import build_charts
 from recorder.report.html import EDIT_GROUPS, EditForms, report_context
 from recorder.reporting import load_report_input, paused_gc
+from recorder.timefmt import to_rfc3339
 from recorder.web.api import PatchBody
 from recorder.web.auth import tokens_match
 from recorder.web.charts import chart_svg
 from recorder.web.keys import CLOCK, LOG_FIELDS, RECORDING, SETTINGS, STORE
+from recorder.web.onboarding import build_onboarding
 from recorder.web.problems import Problem
 from recorder.web.security import (
     CSRF_FIELD,
@@ -38,7 +40,7 @@ from recorder.web.security import (
     session_for,
     store_session,
 )
-from recorder.web.templating import render_template
+from recorder.web.templating import render_template, utc_minute
 
 STATIC = Path(__file__).parent / "static"
 PAGE_SIZE = 50
@@ -51,6 +53,9 @@ FILTERS = (
 )
 SERVICE_LABELS = ("service", "job", "namespace")
 WEB_ACTOR = Actor(by="Web", source="Web page")
+# Charts sit three abreast on a laptop and full width on a phone: laid out at about that
+# size, their 11 px labels stay legible (the 720 px download charts shrink to 5 px there).
+PAGE_CHART_SIZE = (440, 200)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +68,9 @@ class IncidentRow:
     severity: str | None
     service: str
     started: str
+    started_iso: str
     duration: str
+    ongoing: bool
     tta: str
     ttr: str
 
@@ -111,28 +118,29 @@ def _login_redirect(request: web.Request) -> web.Response:
 
 
 def _span(start: datetime, end: datetime | None) -> str:
-    return "—" if end is None else format_duration((end - start).total_seconds())
+    return "—" if end is None else format_duration_short((end - start).total_seconds())
 
 
 def incident_row(incident: Incident, now: datetime) -> IncidentRow:
     """The list's view of one incident; an open incident's duration runs until `now`."""
     service = next((incident.labels[k] for k in SERVICE_LABELS if incident.labels.get(k)), "—")
-    duration = _span(incident.started_at, incident.resolved_at or now)
     return IncidentRow(
         id=incident.id,
         title=incident.title,
         status=incident.status,
         severity=incident.severity,
         service=service,
-        started=incident.started_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-        duration=duration if incident.resolved_at else f"{duration} (ongoing)",
+        started=utc_minute(incident.started_at),
+        started_iso=to_rfc3339(incident.started_at) or "",
+        duration=_span(incident.started_at, incident.resolved_at or now),
+        ongoing=incident.resolved_at is None,
         tta=_span(incident.started_at, incident.acknowledged_at),
         ttr=_span(incident.started_at, incident.resolved_at),
     )
 
 
 async def incident_list(request: web.Request) -> web.Response:
-    """GET /: incidents newest first, `?status=` filter, `?cursor=` paging."""
+    """GET /: incidents by start time, newest first, `?status=` filter, `?cursor=` paging."""
     if not may_read(request):
         return _login_redirect(request)
     status_text = request.query.get("status", "")
@@ -154,10 +162,16 @@ async def incident_list(request: web.Request) -> web.Response:
     if page.next_cursor:
         query = {"status": status_text} if status_text else {}
         next_query = urlencode({**query, "cursor": page.next_cursor})
+    onboarding = None
+    if not page.incidents and not status_text and not cursor:
+        origin = f"{request.scheme}://{request.host}"
+        served = {resource.canonical for resource in request.app.router.resources()}
+        onboarding = build_onboarding(request.app[SETTINGS], origin, now, served)
     return _page(
         request,
         "incidents.html",
         rows=[incident_row(i, now) for i in page.incidents],
+        onboarding=onboarding,
         filters=FILTERS,
         status=status_text,
         cursor=cursor,
@@ -167,7 +181,8 @@ async def incident_list(request: web.Request) -> web.Response:
 
 
 async def incident_page(request: web.Request) -> web.Response:
-    """GET /incidents/{id}: the report with charts, alerts and (for editors) edit forms."""
+    """GET /incidents/{id}: evidence first (status band, key figures and charts, timeline,
+    alerts), then the report's sections with (for editors) their edit forms."""
     if not may_read(request):
         return _login_redirect(request)
     incident_id = request.match_info["id"]
@@ -182,11 +197,13 @@ async def incident_page(request: web.Request) -> web.Response:
         samples = await store.load_samples(incident_id)
         data = await load_report_input(store, settings, incident_id, now, samples=samples)
         report = build_report(data)
-        charts = build_charts(data.view.incident, samples, settings, now)
+        frozen = settings.with_figure_snapshot(data.view.incident.figure_settings)
+        charts = build_charts(data.view.incident, samples, frozen, now, size=PAGE_CHART_SIZE)
         return _page(
             request,
             "incident.html",
             saved=request.query.get("saved") == "1",
+            sections_only=True,  # the page lays out report_body.html's sections itself
             **report_context(report, data, charts, forms),
         )
 

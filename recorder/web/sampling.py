@@ -59,7 +59,11 @@ async def sampler_ctx(app: web.Application) -> AsyncIterator[None]:
         app[STORE],
         client,
         signals=signals,
-        timing=Timing.for_interval(settings.sampling.interval, settings.sampling.baseline_window),
+        timing=Timing.for_interval(
+            settings.sampling.interval,
+            settings.sampling.baseline_window,
+            settings.sampling.recovery_tail,
+        ),
         thresholds=evidence_thresholds(settings),
         concurrency=settings.sampling.concurrency,
         query_timeout=timeout,

@@ -8,6 +8,7 @@ Every request the browser makes is routed through a recorder that aborts anythin
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,14 +67,26 @@ class Browsing:
         return path
 
 
-@pytest.fixture
-async def site(aiohttp_client: Any, tmp_path: Path) -> Site:
+async def start_site(aiohttp_client: Any, tmp_path: Path) -> TestClient[Any, Any]:
     env = {"RECORDER_DATABASE_URL": f"sqlite:///{tmp_path / 'recorder.db'}"}
     settings = load_settings(environ=env, flags={"api_token": TOKEN})
     app = create_app(settings, clock=FakeClock(NOW), registry=CollectorRegistry())
     client: TestClient[Any, Any] = await aiohttp_client(app)
+    return client
+
+
+@pytest.fixture
+async def site(aiohttp_client: Any, tmp_path: Path) -> Site:
+    client = await start_site(aiohttp_client, tmp_path)
     ids = await seed(client)
     return Site(client, str(client.make_url("/")), ids)
+
+
+@pytest.fixture
+async def empty_site(aiohttp_client: Any, tmp_path: Path) -> Site:
+    """The app with no incident recorded yet."""
+    client = await start_site(aiohttp_client, tmp_path)
+    return Site(client, str(client.make_url("/")), {})
 
 
 @pytest.fixture
@@ -89,7 +102,14 @@ async def browser() -> AsyncIterator[Browser]:
 
 @pytest.fixture
 async def browsing(browser: Browser) -> AsyncIterator[Browsing]:
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    async with browse(browser, 1280, 900) as seen:
+        yield seen
+
+
+@asynccontextmanager
+async def browse(browser: Browser, width: int, height: int) -> AsyncIterator[Browsing]:
+    """A fresh page at `width` x `height`, recording requests and dialogs, off-host blocked."""
+    context = await browser.new_context(viewport={"width": width, "height": height})
     page = await context.new_page()
     seen = Browsing(page)
 

@@ -17,6 +17,7 @@ JSON = {"Content-Type": "application/json"}
 HOSTILE = "<img src=x onerror=alert(1)>"
 HOSTILE_SCRIPT = "<script>alert(2)</script>"
 STARTED = datetime(2026, 11, 28, 17, 37, 3, 194000, tzinfo=UTC)
+OLD_STARTED = STARTED - timedelta(days=2, hours=1, minutes=3)
 SAMPLE_STEP = timedelta(seconds=60)
 # Samples every minute from 30 minutes before the alert; five are missing (a gap).
 SAMPLE_TIMES = [
@@ -38,14 +39,31 @@ def hostile_payload() -> bytes:
     return json.dumps(payload).encode()
 
 
-def other_payload() -> bytes:
-    """A second, unrelated firing alert (another group, another service)."""
+def firing_payload(alertname: str, service: str, starts_at: datetime, fingerprint: str) -> bytes:
+    """Another firing alert in its own group, for another service, starting at `starts_at`."""
     payload: dict[str, Any] = json.loads(fixture_bytes("alertmanager_firing.json"))
-    labels = {"alertname": "CheckoutErrors", "service": "checkout", "severity": "warning"}
-    payload["alerts"][0].update(labels=labels, fingerprint="0123456789abcdef")
-    payload.update(groupKey='{}:{alertname="CheckoutErrors"}', commonLabels=labels)
-    payload["groupLabels"] = {"alertname": "CheckoutErrors"}
+    labels = {"alertname": alertname, "service": service, "severity": "warning"}
+    payload["alerts"][0].update(
+        labels=labels,
+        fingerprint=fingerprint,
+        startsAt=starts_at.isoformat().replace("+00:00", "Z"),
+        annotations={"summary": f"{alertname} on {service}"},
+    )
+    payload.update(groupKey=f'{{}}:{{alertname="{alertname}"}}', commonLabels=labels)
+    payload.update(groupLabels={"alertname": alertname}, commonAnnotations={})
     return json.dumps(payload).encode()
+
+
+def other_payload() -> bytes:
+    """A second, unrelated firing alert that started five minutes after the first."""
+    return firing_payload(
+        "CheckoutErrors", "checkout", STARTED + timedelta(minutes=5), "0123456789abcdef"
+    )
+
+
+def old_payload() -> bytes:
+    """A third alert, received last but started two days before the others."""
+    return firing_payload("DatabasePoolSaturated", "payments-db", OLD_STARTED, "fedcba9876543210")
 
 
 def signal_samples() -> dict[str, list[tuple[datetime, float]]]:
@@ -73,10 +91,18 @@ async def incident_ids(client: TestClient[Any, Any]) -> dict[str, str]:
 
 
 async def seed(client: TestClient[Any, Any]) -> dict[str, str]:
-    """Two incidents (one hostile, with samples; one resolved); their ids by alertname."""
+    """Three incidents: one hostile, acknowledged, with samples; one resolved, with samples;
+    one open for two days, received last. Their ids by alertname."""
     await post_alert(client, hostile_payload())
     await post_alert(client, other_payload())
+    await post_alert(client, old_payload())
     ids = await incident_ids(client)
+    resp = await client.post(
+        f"/api/v1/incidents/{ids['DiskAlmostFull']}/acknowledge",
+        json={"by": "Sam Oncall"},
+        headers={"Authorization": "Bearer secret-token"},
+    )
+    assert resp.status == 200, await resp.text()
     resp = await client.post(
         f"/api/v1/incidents/{ids['CheckoutErrors']}/resolve",
         json={"by": "Jane Doe"},
@@ -88,5 +114,6 @@ async def seed(client: TestClient[Any, Any]) -> dict[str, str]:
         for signal, rows in signal_samples().items()
         for at, value in rows
     ]
-    await client.app[STORE].save_samples(ids["DiskAlmostFull"], stored)
+    for alertname in ("DiskAlmostFull", "CheckoutErrors"):
+        await client.app[STORE].save_samples(ids[alertname], stored)
     return ids

@@ -9,7 +9,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PURE_PACKAGES = ["recorder/core", "recorder/report", "recorder/evidence"]
-PURE_MODULES = ["recorder/sampling/signals.py", "recorder/sampling/plan.py"]
+PURE_MODULES = [
+    "recorder/sampling/signals.py",
+    "recorder/sampling/plan.py",
+    "recorder/sampling/failures.py",
+]
 FORBIDDEN = {
     "aiohttp",
     "asyncpg",

@@ -39,6 +39,7 @@ ENV_VARS = frozenset(
         "RECORDER_DATABASE_URL",
         "RECORDER_PROMETHEUS_URL",
         "RECORDER_ALERTMANAGER_TOKEN",
+        "RECORDER_ALERTMANAGER_URL",
         "RECORDER_PAGERDUTY_SECRET",
         "RECORDER_PAGERDUTY_V2_BASIC_AUTH",
         "RECORDER_API_TOKEN",
@@ -65,6 +66,7 @@ TOML_TOP_LEVEL_KEYS = frozenset(
         "service_labels",
         "reopen_window",
         "slo_target",
+        "silence_poll",
         "severity",
         "sampling",
         "thresholds",
@@ -72,7 +74,7 @@ TOML_TOP_LEVEL_KEYS = frozenset(
         "body_limit",
     }
 )
-TOML_SAMPLING_KEYS = frozenset({"interval", "baseline_window", "presets"})
+TOML_SAMPLING_KEYS = frozenset({"interval", "baseline_window", "recovery_tail", "presets"})
 SERVICE_LABELS = ["service", "job", "app", "app_kubernetes_io_name", "service_name"]
 PRESETS = (
     "ingress-nginx",

@@ -123,3 +123,10 @@ def test_recorder_samples_the_compose_prometheus() -> None:
     url = urlsplit(services()["recorder"]["environment"]["RECORDER_PROMETHEUS_URL"])
     assert (url.hostname, url.port) == ("prometheus", 9090)
     assert "prometheus" in services()
+
+
+def test_recorder_reads_silences_from_the_alertmanager_service() -> None:
+    """RECORDER_ALERTMANAGER_URL points at the alertmanager service's API port."""
+    url = urlsplit(services()["recorder"]["environment"]["RECORDER_ALERTMANAGER_URL"])
+    assert url.hostname == "alertmanager"
+    assert f"{url.port}:{url.port}" in " ".join(services()["alertmanager"]["ports"])

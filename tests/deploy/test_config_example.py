@@ -38,11 +38,13 @@ def test_example_values_match_the_documented_defaults() -> None:
     assert example["correlate_by"] == ["alertname", "service"]
     assert example["reopen_window"] == "10m"
     assert example["slo_target"] == 0.999
+    assert example["silence_poll"] == "15s"
     assert example["severity"] == {"critical": "SEV1", "error": "SEV2", "warning": "SEV3"}
     assert example["service_labels"] == contract.SERVICE_LABELS
     assert example["sampling"] == {
         "interval": "15s",
         "baseline_window": "1h",
+        "recovery_tail": "10m",
         "presets": ["ingress-nginx", "hikaricp"],
     }
     assert example["thresholds"] == {
@@ -97,7 +99,9 @@ def test_compose_config_is_the_example_with_the_demo_service_signals() -> None:
     example = load_example()
     signals = compose.pop("signals")
     assert signals == tomllib.loads(uncommented_signals())["signals"][1:]
-    assert compose == example | {"sampling": {"interval": "15s", "baseline_window": "1h"}}
+    assert compose == example | {
+        "sampling": {"interval": "15s", "baseline_window": "1h", "recovery_tail": "10m"}
+    }
     assert load_settings(environ={}, config_path=str(contract.COMPOSE_TOML))
 
 

@@ -42,7 +42,12 @@ def lab_settings(prometheus_url: str, database_url: str, baseline: str = "20s") 
     return load_settings(
         environ={"RECORDER_DATABASE_URL": database_url, "RECORDER_PROMETHEUS_URL": prometheus_url},
         flags={
-            "sampling": {"interval": "1s", "baseline_window": baseline, "concurrency": 8},
+            "sampling": {
+                "interval": "1s",
+                "baseline_window": baseline,
+                "recovery_tail": "4s",
+                "concurrency": 8,
+            },
             "signals": LAB_SIGNALS,
         },
     )

@@ -237,7 +237,10 @@ async def test_prometheus_outage_leaves_a_gap_and_the_backfill_takes_what_remain
 
     # Whatever Prometheus still holds over the incident is stored after the backfill.
     detail = await (await client.get(f"/api/v1/incidents/{incident_id}")).json()
-    timing = Timing.for_interval(settings.sampling.interval, settings.sampling.baseline_window)
+    sampling = settings.sampling
+    timing = Timing.for_interval(
+        sampling.interval, sampling.baseline_window, sampling.recovery_tail
+    )
     start, end = backfill_range(
         parse_rfc3339(detail["started_at"]), parse_rfc3339(detail["resolved_at"]), timing
     )

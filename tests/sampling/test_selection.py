@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from recorder.sampling.presets import PRESETS
@@ -125,3 +127,18 @@ def test_target_label_preset_matches_the_label_the_service_came_from() -> None:
     assert isinstance(rendered, RenderedQuery)
     assert 'http_server_requests_seconds_count{app_kubernetes_io_name="checkout"' in rendered.expr
     assert "{{" not in rendered.expr
+
+
+def test_readme_table_lists_every_preset_with_the_metrics_it_needs() -> None:
+    """The README's preset table has a row per preset naming each metric it looks for."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = {
+        line.split("|")[1].strip(" `"): line
+        for line in readme.splitlines()
+        if line.startswith("| `")
+    }
+    for name, preset in PRESETS.items():
+        assert name in rows, name
+        for metric in preset.metrics:
+            assert f"`{metric}`" in rows[name], (name, metric)
+    assert "recorder signals --prometheus" in readme

@@ -155,3 +155,19 @@ def test_recovery_tail_defaults_to_ten_minutes_and_refuses_negative() -> None:
     assert load_settings(environ={}).sampling.recovery_tail == timedelta(minutes=10)
     with pytest.raises(SettingsError, match="recovery_tail"):
         load_settings(environ={}, flags={"sampling": {"recovery_tail": -5}})
+
+
+def test_a_frozen_setting_no_longer_accepted_keeps_the_current_one() -> None:
+    """A snapshot naming a preset the recorder no longer ships (or holding garbage) never
+    breaks a report: that setting keeps its current value, the others stay frozen."""
+    now = load_settings(environ={}, flags={"slo_target": 0.95})
+    snapshot = (
+        '{"slo_target":0.999,"sampling":{"presets":["gone-preset"],"interval":30.0},'
+        '"severity":{"critical":"SEV1"},"unknown_table":{"x":1}}'
+    )
+    restored = now.with_figure_snapshot(snapshot)
+    assert restored.slo_target == 0.999
+    assert restored.severity == {"critical": "SEV1"}
+    assert restored.sampling == now.sampling
+    assert now.with_figure_snapshot("not json") is now
+    assert now.with_figure_snapshot("[1, 2]") is now

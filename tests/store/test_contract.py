@@ -312,7 +312,26 @@ async def test_list_filters_open_only_and_status(store: Store) -> None:
     assert await store.count_open() == len(open_ids)
 
 
-@pytest.mark.parametrize("cursor", ["", "garbage!", "aTE6", "Zm9vYmFy", "i1:abc", "💥"])
+async def test_list_orders_by_start_time_not_creation(store: Store) -> None:
+    """An incident recorded late but started early (a backfilled or adopted one) sorts by
+    its start; equal starts fall back to newest id; paging keeps that order across ties."""
+    specs = [("a", 0, 100), ("b", 1, -50), ("c", 2, 100), ("d", 3, 300), ("e", 4, 100)]
+    made = {}
+    for key, created, started in specs:
+        incident = replace(make_incident(key=key, created=at(created)), started_at=at(started))
+        await store.record(incident.correlation_key, open_if_absent(incident))
+        made[key] = incident.id
+
+    pages = await _walk(store, limit=2)
+
+    expected = [made[k] for k in ("d", "e", "c", "a", "b")]
+    assert [i for page in pages for i in page] == expected
+    assert [len(page) for page in pages] == [2, 2, 1]
+
+
+@pytest.mark.parametrize(
+    "cursor", ["", "garbage!", "aTE6", "Zm9vYmFy", "i1:abc", "aTI6eDph", "aTI6MDE6YQ", "💥"]
+)
 async def test_list_rejects_a_cursor_it_did_not_issue(store: Store, cursor: str) -> None:
     """A cursor that is not one of ours raises InvalidCursor carrying it."""
     with pytest.raises(InvalidCursor) as caught:

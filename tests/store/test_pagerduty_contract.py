@@ -27,6 +27,7 @@ from recorder.core.incident import (
     PagerDutyLink,
     TimelineKind,
 )
+from recorder.core.join import JoinLookup, choose_for_alerts, choose_for_page
 from recorder.core.lifecycle import Policy, decide_notification
 from recorder.core.links import paged_correlation_key, sha256_hex
 from recorder.core.paging import PagingPolicy, decide_page_event
@@ -34,8 +35,16 @@ from recorder.ids import new_incident_id
 from recorder.store.errors import StoreError
 from recorder.store.factory import parse_sqlite_path
 from recorder.store.migrations import load_migrations, split_sqlite_script
-from recorder.store.protocol import Decide, PageDelivery, Store
-from tests.store.builders import T0, append, at, capture, make_incident, open_if_absent
+from recorder.store.protocol import Choose, Decide, PageDelivery, Store
+from tests.store.builders import (
+    T0,
+    append,
+    at,
+    capture,
+    make_alert,
+    make_incident,
+    open_if_absent,
+)
 from tests.store.conftest import OpenStore
 
 GROUP = '{}:{alertname="PoolExhausted"}'
@@ -63,6 +72,36 @@ def paged_incident(
         opened_by="PagerDuty",
         pagerduty=PagerDutyLink(pd_id, f"https://x.pagerduty.com/incidents/{pd_id}", link),
     )
+
+
+def page_rule(created: datetime = T0) -> Choose:
+    """The real join rule for a page whose PagerDuty incident was created at `created`."""
+    return lambda lookup: choose_for_page(lookup, created)
+
+
+def spy(lookups: list[JoinLookup], choose: Choose | None = None) -> Choose:
+    """Choose: remember what the store looked up, then pick as `choose` (default: direct)."""
+
+    def pick(lookup: JoinLookup) -> Incident | None:
+        lookups.append(lookup)
+        if choose is not None:
+            return choose(lookup)
+        return lookup.direct.incident if lookup.direct is not None else None
+
+    return pick
+
+
+def ids(lookups: list[JoinLookup]) -> list[tuple[str | None, list[str]]]:
+    """(direct id, linked ids) of each lookup, repeats in a row counted once (PostgreSQL
+    looks a page's target up twice: before taking its locks and once it holds them)."""
+    pairs = [
+        (
+            None if lookup.direct is None else lookup.direct.incident.id,
+            [incident.id for incident in lookup.linked],
+        )
+        for lookup in lookups
+    ]
+    return [pair for n, pair in enumerate(pairs) if n == 0 or pairs[n - 1] != pair]
 
 
 def am_incident(key: str = f"group:{GROUP}", *, created: datetime = T0) -> Incident:
@@ -96,8 +135,11 @@ async def test_duplicate_delivery_returns_none_and_writes_nothing(store: Store) 
     )
 
 
-async def test_page_loads_by_pagerduty_id_then_newest_open_link_key(store: Store) -> None:
-    """The linked PagerDuty id wins; else the newest open incident with the link key."""
+async def test_page_lookup_offers_the_id_incident_and_every_link_key_incident(
+    store: Store,
+) -> None:
+    """A page's lookup holds the incident linked to its PagerDuty id and every incident
+    with its link key, open or resolved, newest first; the chosen one reaches decide."""
     older = am_incident("group:older", created=at(0))
     await store.record(older.correlation_key, open_if_absent(older))
     await store.update(older.id, append(status=IncidentStatus.RESOLVED, resolved_at=at(1)))
@@ -107,17 +149,52 @@ async def test_page_loads_by_pagerduty_id_then_newest_open_link_key(store: Store
     other = replace(other, group_key="other", pagerduty=PagerDutyLink("PD9", "", None))
     await store.record(other.correlation_key, open_if_absent(other))
 
+    lookups: list[JoinLookup] = []
     seen: list[IncidentView | None] = []
-    await store.record_page(delivery("a"), pagerduty_id="PD1", link_key=LINK, decide=capture(seen))
-    await store.record_page(delivery("b"), pagerduty_id="PD9", link_key=LINK, decide=capture(seen))
-    await store.record_page(delivery("c"), pagerduty_id="PD2", link_key=None, decide=capture(seen))
+    rule = spy(lookups, page_rule())
+    for event_id, pd_id, link in (("a", "PD1", LINK), ("b", "PD9", LINK), ("c", "PD2", None)):
+        await store.record_page(
+            delivery(event_id), pagerduty_id=pd_id, link_key=link, decide=capture(seen), choose=rule
+        )
     await store.record_page(
-        delivery("d"), pagerduty_id="PD3", link_key="f" * 64, decide=capture(seen)
+        delivery("d"), pagerduty_id="PD3", link_key="f" * 64, decide=capture(seen), choose=rule
     )
+    assert ids(lookups) == [
+        (None, [newer.id, older.id]),
+        (other.id, [newer.id, older.id]),
+        (None, []),
+    ]
     assert [None if v is None else v.incident.id for v in seen] == [newer.id, other.id, None, None]
     outcomes = {d.event_id: d.outcome for d in await store.list_page_deliveries(limit=10)}
     # capture() decides NOTHING (no incident), which the log calls unmatched.
     assert set(outcomes.values()) == {"unmatched"}
+
+
+async def test_page_joins_a_resolved_incident_it_was_created_during(store: Store) -> None:
+    """Alertmanager's firing and resolved arrived before PagerDuty's trigger: the page
+    is given the resolved incident of its group, with its alerts."""
+    incident = am_incident(created=at(0))
+    await store.record(incident.correlation_key, open_if_absent(incident, [make_alert()]))
+    await store.update(incident.id, append(status=IncidentStatus.RESOLVED, resolved_at=at(300)))
+    seen: list[IncidentView | None] = []
+    await store.record_page(
+        delivery("late"),
+        pagerduty_id="PD1",
+        link_key=LINK,
+        decide=capture(seen),
+        choose=page_rule(at(30)),
+    )
+    await store.record_page(
+        delivery("new"),
+        pagerduty_id="PD2",
+        link_key=LINK,
+        decide=capture(seen),
+        choose=page_rule(at(301)),
+    )
+    assert seen[0] is not None
+    assert seen[0].incident.id == incident.id
+    assert len(seen[0].alerts) == 1
+    assert seen[1] is None
 
 
 async def test_pagerduty_link_and_status_time_round_trip(store: Store) -> None:
@@ -133,7 +210,7 @@ async def test_pagerduty_link_and_status_time_round_trip(store: Store) -> None:
     assert loaded.pagerduty == incident.pagerduty
     seen: list[IncidentView | None] = []
     await store.record_page(
-        delivery("ev2"), pagerduty_id="PDX", link_key=LINK, decide=capture(seen)
+        delivery("ev2"), pagerduty_id="PDX", link_key=LINK, decide=capture(seen), choose=page_rule()
     )
     assert seen[0] is not None
     assert seen[0].incident.id == incident.id
@@ -150,23 +227,59 @@ async def test_one_incident_per_pagerduty_id(store: Store) -> None:
     assert [i.id for i in page.incidents] == [first.id]
 
 
-async def test_alerts_find_only_pagerduty_opened_incidents_by_link_key(store: Store) -> None:
-    """record() falls back to the link key only for incidents PagerDuty opened and only
-    while they are open; another alert group's incident with that link key is not joined."""
+def alert_rule(starts_at: datetime = T0) -> Choose:
+    """The real join rule for alerts that started at `starts_at`."""
+    alert = AlertEvent(
+        fingerprint="fp",
+        status=AlertStatus.FIRING,
+        starts_at=starts_at,
+        ends_at=None,
+        labels={},
+        annotations={},
+    )
+    return lambda lookup: choose_for_alerts(lookup, [alert])
+
+
+async def test_alert_lookup_offers_only_unadopted_pagerduty_incidents_by_link_key(
+    store: Store,
+) -> None:
+    """record() looks up, beside the key's newest incident, the incidents PagerDuty opened
+    with the link key (open or resolved) that no alert group adopted; another group's
+    incident with that link key is not among them."""
     opened = paged_incident()
     await store.record(opened.correlation_key, open_if_absent(opened))
+    lookups: list[JoinLookup] = []
     seen: list[IncidentView | None] = []
-    await store.record(f"group:{GROUP}", capture(seen), link_key=LINK)
-    await store.record(f"group:{GROUP}", capture(seen))
+    await store.record(
+        f"group:{GROUP}", capture(seen), link_key=LINK, choose=spy(lookups, alert_rule())
+    )
+    await store.record(f"group:{GROUP}", capture(seen), choose=spy(lookups, alert_rule()))
+    assert ids(lookups) == [(None, [opened.id]), (None, [])]
     assert [None if v is None else v.incident.id for v in seen] == [opened.id, None]
 
     # Label correlation splits one group into several keys sharing the link key.
     split = am_incident('labels:[["service","a"]]')
-    other_store_seen: list[IncidentView | None] = []
     await store.update(opened.id, append(status=IncidentStatus.RESOLVED, resolved_at=at(2)))
     await store.record(split.correlation_key, open_if_absent(split))
-    await store.record('labels:[["service","b"]]', capture(other_store_seen), link_key=LINK)
-    assert other_store_seen == [None]
+    lookups.clear()
+    await store.record(
+        'labels:[["service","b"]]', capture(seen), link_key=LINK, choose=spy(lookups)
+    )
+    assert ids(lookups) == [(None, [opened.id])]
+
+
+async def test_alerts_join_a_pagerduty_incident_resolved_after_they_started(
+    store: Store,
+) -> None:
+    """The late-join rule through the store: alerts that started before PagerDuty resolved
+    its incident are given that incident; alerts that started after it are not."""
+    opened = paged_incident()
+    await store.record(opened.correlation_key, open_if_absent(opened))
+    await store.update(opened.id, append(status=IncidentStatus.RESOLVED, resolved_at=at(60)))
+    seen: list[IncidentView | None] = []
+    await store.record(f"group:{GROUP}", capture(seen), link_key=LINK, choose=alert_rule(at(59)))
+    await store.record(f"group:{GROUP}", capture(seen), link_key=LINK, choose=alert_rule(at(61)))
+    assert [None if v is None else v.incident.id for v in seen] == [opened.id, None]
 
 
 async def test_record_ignored_logs_once(store: Store) -> None:
@@ -259,14 +372,21 @@ async def test_racing_pages_and_alerts_of_one_group_make_one_incident(
                 pagerduty_id="PD1",
                 link_key=LINK,
                 decide=_page_decide(trigger, now),
+                choose=page_rule(at(3)),
             )
         )
         jobs.append(
             store.record_page(
-                delivery("ev-ack"), pagerduty_id="PD1", link_key=LINK, decide=_page_decide(ack, now)
+                delivery("ev-ack"),
+                pagerduty_id="PD1",
+                link_key=LINK,
+                decide=_page_decide(ack, now),
+                choose=page_rule(at(3)),
             )
         )
-        jobs.append(store.record(f"group:{GROUP}", _alert_decide(now), link_key=LINK))
+        jobs.append(
+            store.record(f"group:{GROUP}", _alert_decide(now), link_key=LINK, choose=alert_rule())
+        )
     results = await asyncio.gather(*jobs)
 
     assert sum(1 for r in results if r is not None and r.created) == 1
@@ -342,7 +462,9 @@ async def test_migration_backfills_link_keys_of_existing_incidents(
     await _apply_until_pagerduty(database_url)
     store = await open_stores()
     seen: list[IncidentView | None] = []
-    await store.record_page(delivery("ev"), pagerduty_id="PD1", link_key=LINK, decide=capture(seen))
+    await store.record_page(
+        delivery("ev"), pagerduty_id="PD1", link_key=LINK, decide=capture(seen), choose=page_rule()
+    )
     assert [None if v is None else v.incident.id for v in seen] == ["i-old"]
 
 
@@ -359,6 +481,7 @@ async def test_update_follows_an_adopted_incident(store: Store) -> None:
             incident_changed=True,
         ),
         link_key=LINK,
+        choose=alert_rule(),
     )
     outcome = await store.update(opened.id, append(title="renamed"))
     assert outcome.incident is not None

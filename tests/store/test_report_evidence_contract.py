@@ -11,8 +11,10 @@ import pytest
 
 from recorder.core.events import AlertStatus
 from recorder.core.incident import AlertText, IncidentStatus
+from recorder.sampling.failures import FailureCause, SamplingFailure
 from recorder.store import postgres as postgres_store
 from recorder.store import sqlite as sqlite_store
+from recorder.store.errors import IncidentNotFound
 from recorder.store.migrations import Migration, load_migrations
 from recorder.store.protocol import Store
 from tests.store.builders import T0, append, at, make_alert, make_incident, open_if_absent
@@ -132,3 +134,57 @@ async def test_rows_from_before_0005_keep_what_they_show(
     assert alert.firing_text == AlertText({"summary": "what it said last"})
     assert alert.resolution_text == AlertText({"summary": "what it said last"})
     assert view.incident.figure_settings is None
+
+
+def failure(
+    cause: FailureCause, error: str, first: float, last: float, count: int = 1
+) -> SamplingFailure:
+    """A failure of error_rate's query asked of one Prometheus."""
+    return SamplingFailure(
+        signal="error_rate",
+        cause=cause,
+        error=error,
+        source="http://127.0.0.1:9",
+        first_at=at(first),
+        last_at=at(last),
+        count=count,
+    )
+
+
+async def test_sampling_failures_add_up_per_signal_and_cause(store: Store) -> None:
+    """Counts add up, the first failure stays the earliest and the newest error text
+    wins, per (signal, cause); causes are kept apart; a batch may repeat a key."""
+    incident = make_incident()
+    await store.record(incident.correlation_key, open_if_absent(incident))
+    assert await store.load_sampling_failures(incident.id) == []
+    unreachable = FailureCause.UNREACHABLE
+    await store.save_sampling_failures(
+        incident.id,
+        [
+            failure(unreachable, "connection refused", 15, 15),
+            failure(unreachable, "connection refused again", 30, 30),
+            replace(failure(FailureCause.NO_SERIES, "no series", 0, 0), signal="pool_max"),
+        ],
+    )
+    await store.save_sampling_failures(
+        incident.id,
+        [
+            failure(unreachable, "timed out", 45, 60, count=2),
+            failure(unreachable, "an older report arriving late", 5, 5),
+        ],
+    )
+    loaded = await store.load_sampling_failures(incident.id)
+    assert loaded == [
+        failure(unreachable, "timed out", 5, 60, count=5),
+        replace(failure(FailureCause.NO_SERIES, "no series", 0, 0), signal="pool_max"),
+    ]
+
+
+async def test_sampling_failures_of_an_unknown_incident_are_refused(store: Store) -> None:
+    """Failures for an incident that does not exist raise IncidentNotFound; an empty
+    batch writes nothing."""
+    with pytest.raises(IncidentNotFound):
+        await store.save_sampling_failures(
+            "no-such-incident", [failure(FailureCause.UNREACHABLE, "refused", 0, 0)]
+        )
+    await store.save_sampling_failures("no-such-incident", [])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -61,12 +63,20 @@ async def store_error_rate(database_url: str, incident_id: str) -> None:
 
 
 async def reports(client: TestClient[Any, Any], incident_id: str) -> dict[str, bytes]:
-    """The incident's report in every format, as bytes."""
+    """The incident's report in every format, its chart and its page, as bytes."""
     out = {}
     for fmt in ("markdown", "json", "html"):
         resp = await client.get(f"/api/v1/incidents/{incident_id}/report?format={fmt}")
         assert resp.status == 200
         out[fmt] = await resp.read()
+    for name, path in (
+        ("chart", f"/api/v1/incidents/{incident_id}/charts/error_rate.svg"),
+        ("page", f"/incidents/{incident_id}"),
+    ):
+        resp = await client.get(path)
+        assert resp.status == 200, path
+        # The page's forms carry a per-session CSRF token: the rest must not change.
+        out[name] = re.sub(rb'name="csrf_token" value="[0-9a-f]+"', b"", await resp.read())
     return out
 
 
@@ -74,7 +84,8 @@ async def test_resolved_report_is_byte_for_byte_the_same_after_settings_change_a
     make_client: MakeClient, clock: FakeClock, database_url: str
 ) -> None:
     """Resolve under one slo_target, [severity] and levels, restart with others: the
-    resolved report is the same bytes in Markdown, JSON and HTML."""
+    resolved report is the same bytes in Markdown, JSON and HTML, and so are its chart
+    and its page."""
     client = await make_client(**FIRST)
     clock.set_unix(1795887425.227)
     incident_id = await post(client, "alertmanager_firing.json")
@@ -102,6 +113,7 @@ async def test_open_incident_follows_the_current_settings_and_reopen_unfreezes(
     incident_id = await post(client, "alertmanager_firing.json")
     clock.set_unix(1795887455.23)
     await post(client, "alertmanager_resolved.json")
+    await store_error_rate(database_url, incident_id)
     await client.close()
 
     later = await make_client(**LATER)
@@ -116,3 +128,55 @@ async def test_open_incident_follows_the_current_settings_and_reopen_unfreezes(
     assert (await resp.json())["incidents"] == [incident_id]
     reopened = (await reports(later, incident_id))["markdown"]
     assert b"**Uptime target**: 95" in reopened
+
+
+async def test_resolving_and_reopening_through_the_api_freeze_and_unfreeze(
+    make_client: MakeClient, clock: FakeClock, database_url: str
+) -> None:
+    """A resolve by a person (POST …/resolve) keeps the settings as the alert path does;
+    setting the status back to investigating (PATCH) drops them."""
+    client = await make_client(**FIRST)
+    clock.set_unix(1795887425.227)
+    incident_id = await post(client, "alertmanager_firing.json")
+    clock.set_unix(1795887500.0)
+    resp = await client.post(f"/api/v1/incidents/{incident_id}/resolve", json={"by": "Jane"})
+    assert resp.status == 200, await resp.text()
+    await store_error_rate(database_url, incident_id)
+    await client.close()
+
+    later = await make_client(**LATER)
+    frozen = (await reports(later, incident_id))["markdown"]
+    assert b"**Uptime target**: 99.9" in frozen
+    resp = await later.patch(f"/api/v1/incidents/{incident_id}", json={"status": "investigating"})
+    assert resp.status == 200, await resp.text()
+    reopened = (await reports(later, incident_id))["markdown"]
+    assert b"**Uptime target**: 95" in reopened
+
+
+async def test_a_late_alert_joining_a_resolved_incident_ranks_severity_by_its_frozen_map(
+    make_client: MakeClient, clock: FakeClock
+) -> None:
+    """After a restart with a map that ranks `warning` above SEV1, a late resolved
+    warning alert of the same group joins the resolved incident without raising its
+    severity (SEV1 under the map it resolved under)."""
+    client = await make_client(**FIRST)
+    clock.set_unix(1795887425.227)
+    incident_id = await post(client, "alertmanager_firing.json")
+    clock.set_unix(1795887455.23)
+    await post(client, "alertmanager_resolved.json")
+    await client.close()
+
+    restarted = await make_client(**(LATER | {"severity": {"warning": "SEV0"}}))
+    body = json.loads(fixture_bytes("alertmanager_resolved.json"))
+    alert = body["alerts"][0]
+    alert["labels"]["severity"] = "warning"
+    alert["fingerprint"] = "0000000000late01"
+    alert["startsAt"] = "2026-11-28T17:37:10.000Z"
+    alert["endsAt"] = "2026-11-28T17:37:20.000Z"
+    resp = await restarted.post(
+        "/webhooks/alertmanager", data=json.dumps(body).encode(), headers=JSON
+    )
+    assert (await resp.json())["incidents"] == [incident_id]
+    detail = await (await restarted.get(f"/api/v1/incidents/{incident_id}")).json()
+    assert len(detail["alerts"]) == 2
+    assert detail["severity"] == "SEV1"

@@ -8,8 +8,7 @@ so a value that was stored but cannot be read back fails here too.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
 from urllib.parse import quote
 
 import pytest
@@ -53,23 +52,33 @@ def send(
     return answer.status
 
 
-def assert_no_500_and_healthy(server: LiveServer, sent: Sent, watch: Any) -> None:
-    """No answer was a 5xx, reads still work, and /healthz never took 100 ms."""
-    reads = read_everything(server)
-    failures = [entry for entry in sent + reads if entry[1] >= 500]
-    assert failures == [], failures
-    assert watch.failures == []
-    assert watch.latencies, "the watcher never got an answer"
-    # The suite shares two cores with other work: a probe the OS did not schedule, or one
-    # that met a full garbage collection (it holds the GIL, in whichever thread), is not a
-    # blocked loop. 95 % of probes must stay within 100 ms (plus what the same probes took
-    # idle just before), and none may take a second.
-    figures = (
-        f"/healthz p95 {watch.p95 * 1000:.0f} ms, worst {watch.worst * 1000:.0f} ms of "
-        f"{len(watch.latencies)} probes; idle up to {max(watch.idle, default=0) * 1000:.0f} ms"
-    )
-    assert watch.p95 < watch.budget, figures
-    assert watch.worst < 1.0, figures
+def watched(server: LiveServer, act: Callable[[Sent], None], attempts: int = 3) -> Sent:
+    """Run `act` while /healthz is probed; then no answer may be a 5xx, every read
+    endpoint must answer, and /healthz must have stayed under 100 ms.
+
+    The suite shares two cores with other work, so a probe the OS did not schedule, or
+    one that met a full garbage collection (it holds the GIL, whichever thread runs it),
+    says little about the loop: 95 % of probes must stay within 100 ms plus what they took
+    idle just before, and none may take a second. A run that misses is measured again
+    (`act` must be repeatable): a blocked loop misses every time.
+    """
+    figures: list[str] = []
+    for _ in range(attempts):
+        sent: Sent = []
+        with watching_healthz(server) as watch:
+            act(sent)
+        reads = read_everything(server)
+        failures = [entry for entry in sent + reads if entry[1] >= 500]
+        assert failures == [], failures
+        assert watch.failures == []
+        assert watch.latencies, "the watcher never got an answer"
+        figures.append(
+            f"p95 {watch.p95 * 1000:.0f} ms, worst {watch.worst * 1000:.0f} ms of "
+            f"{len(watch.latencies)} probes (idle up to {max(watch.idle) * 1000:.0f} ms)"
+        )
+        if watch.p95 < watch.budget and watch.worst < 1.0:
+            return sent
+    raise AssertionError("/healthz was slow in every run: " + "; ".join(figures))
 
 
 def alert_body(**changes: object) -> bytes:
@@ -80,13 +89,14 @@ def alert_body(**changes: object) -> bytes:
 
 def test_zero_time_starts_at_is_422(server: LiveServer) -> None:
     """Go's zero time as startsAt is refused on both alert webhooks; nothing is stored."""
-    sent: Sent = []
-    with watching_healthz(server) as watch:
+
+    def act(sent: Sent) -> None:
         for path in ("/webhooks/alertmanager", "/webhooks/grafana"):
             data = document(WEBHOOKS[path])
             data["alerts"][0]["startsAt"] = "0001-01-01T00:00:00Z"
             assert send(server, sent, "POST", path, encoded(data)) == 422
-    assert_no_500_and_healthy(server, sent, watch)
+
+    watched(server, act)
     listing = json.loads(server.request("GET", "/api/v1/incidents").body)
     assert listing["incidents"] == []
 
@@ -105,37 +115,40 @@ def test_zero_time_starts_at_is_422(server: LiveServer) -> None:
 )
 def test_years_0001_and_9999_with_offsets(server: LiveServer, starts_at: str, status: int) -> None:
     """Edge years are stored while inside the range in UTC, refused outside, and read back."""
-    sent: Sent = []
-    with watching_healthz(server) as watch:
+
+    def act(sent: Sent) -> None:
         body = alert_body(startsAt=starts_at, endsAt="0001-01-01T00:00:00Z")
         assert send(server, sent, "POST", "/webhooks/alertmanager", body) == status
         pd = document(WEBHOOKS["/webhooks/pagerduty"])
         pd["event"]["occurred_at"] = starts_at
         pd["event"]["data"]["created_at"] = starts_at
         assert send(server, sent, "POST", "/webhooks/pagerduty", encoded(pd)) == status
-    assert_no_500_and_healthy(server, sent, watch)
+
+    watched(server, act)
 
 
 def test_nul_in_every_string_field(server: LiveServer) -> None:
     """A NUL in any string or key of any webhook body is a 4xx or ignored, never a 500."""
-    sent: Sent = []
-    with watching_healthz(server) as watch:
+
+    def act(sent: Sent) -> None:
         for path, fixture in [*WEBHOOKS.items(), PD_V2]:
             for _, body in every_string_changed(fixture, lambda text: text + "\x00"):
                 send(server, sent, "POST", path, body)
-    assert_no_500_and_healthy(server, sent, watch)
+
+    sent = watched(server, act)
     refused = [status for _, status in sent if status == 422]
     assert len(refused) > 40  # the stored fields are refused, not silently mangled
 
 
 def test_ten_kb_keys_and_values(server: LiveServer) -> None:
     """10 kB in place of every string and key: refused where it is limited, else stored."""
-    sent: Sent = []
-    with watching_healthz(server) as watch:
+
+    def act(sent: Sent) -> None:
         for path, fixture in [*WEBHOOKS.items(), PD_V2]:
             for _, body in every_string_changed(fixture, lambda text: text + "é" * 5000):
                 send(server, sent, "POST", path, body)
-    assert_no_500_and_healthy(server, sent, watch)
+
+    watched(server, act)
 
 
 def deep(depth: int) -> bytes:
@@ -168,21 +181,22 @@ def test_hostile_json_on_every_webhook_and_api_write(
     server: LiveServer, name: str, body: bytes
 ) -> None:
     """Deep nesting, 10^6 elements, NaN/Infinity, bad UTF-8, duplicate keys: 4xx everywhere."""
-    sent: Sent = []
-    with watching_healthz(server) as watch:
+
+    def act(sent: Sent) -> None:
         for path in WEBHOOKS:
             assert 400 <= send(server, sent, "POST", path, body) < 500
         assert (
             400 <= send(server, sent, "PATCH", "/api/v1/incidents/0000000000abcdefghjk", body) < 500
         )
-    assert_no_500_and_healthy(server, sent, watch)
+
+    watched(server, act)
 
 
 def test_path_traversal_and_nul_in_ids(server: LiveServer) -> None:
     """Ids with NUL, '..', encoded slashes, 10 kB or bad UTF-8 are 404s on every path."""
-    sent: Sent = []
-    send(server, sent, "POST", "/webhooks/alertmanager", fixture_bytes(AM_FIXTURE))
-    with watching_healthz(server) as watch:
+    send(server, [], "POST", "/webhooks/alertmanager", fixture_bytes(AM_FIXTURE))
+
+    def act(sent: Sent) -> None:
         for bad in BAD_IDS:
             for suffix in ("", "/report", "/samples", "/charts/error_rate.svg"):
                 assert send(server, sent, "GET", f"/api/v1/incidents/{bad}{suffix}") in {400, 404}
@@ -195,27 +209,30 @@ def test_path_traversal_and_nul_in_ids(server: LiveServer) -> None:
         listing = json.loads(server.request("GET", "/api/v1/incidents").body)
         good = listing["incidents"][0]["id"]
         assert send(server, sent, "GET", f"/api/v1/incidents/{good}/charts/%00.svg") in {400, 404}
-    assert_no_500_and_healthy(server, sent, watch)
+
+    watched(server, act)
 
 
 def test_forged_cursors(server: LiveServer) -> None:
     """A cursor the recorder did not issue is a 400 on the API and never a 500 on pages."""
-    sent: Sent = []
-    send(server, sent, "POST", "/webhooks/alertmanager", fixture_bytes(AM_FIXTURE))
-    with watching_healthz(server) as watch:
+    send(server, [], "POST", "/webhooks/alertmanager", fixture_bytes(AM_FIXTURE))
+
+    def act(sent: Sent) -> None:
         for cursor in FORGED_CURSORS:
             assert send(server, sent, "GET", f"/api/v1/incidents?cursor={quote(cursor)}") == 400
             send(server, sent, "GET", f"/?cursor={quote(cursor)}")
-    assert_no_500_and_healthy(server, sent, watch)
+
+    watched(server, act)
 
 
 def test_negative_and_huge_limits(server: LiveServer) -> None:
     """limit outside 1-500, or not a whole number, is a 400."""
-    sent: Sent = []
-    with watching_healthz(server) as watch:
+
+    def act(sent: Sent) -> None:
         for limit in BAD_LIMITS:
             assert send(server, sent, "GET", f"/api/v1/incidents?limit={limit}") == 400
-    assert_no_500_and_healthy(server, sent, watch)
+
+    watched(server, act)
 
 
 def big_group(alerts: int, *, break_last: bool) -> bytes:
@@ -247,11 +264,14 @@ def test_healthz_is_fast_while_16_mib_bodies_are_parsed(server: LiveServer) -> N
     def post() -> None:
         statuses.append(server.request("POST", "/webhooks/alertmanager", body).status)
 
-    with watching_healthz(server) as watch:
+    def act(sent: Sent) -> None:
+        statuses.clear()
         senders = [threading.Thread(target=post) for _ in range(3)]
         for sender in senders:
             sender.start()
         for sender in senders:
             sender.join(120)
+        sent += [("POST /webhooks/alertmanager (16 MiB)", status) for status in statuses]
+
+    watched(server, act)
     assert statuses == [422, 422, 422]
-    assert_no_500_and_healthy(server, [], watch)

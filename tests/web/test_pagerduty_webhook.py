@@ -6,6 +6,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import time
 from datetime import timedelta
@@ -94,6 +95,12 @@ ANNOTATED = pd_body(
     occurred_at="2026-11-28T17:40:00.000Z",
     agent="Jane Doe",
     content=NOTE,
+)
+RESOLVED = pd_body(
+    "resolved",
+    event_id="01EVRESOLVED0000000000001",
+    occurred_at="2026-11-28T17:44:00.000Z",
+    agent="Jane Doe",
 )
 AM_FIRING = am_body("firing")
 AM_RESOLVED = am_body("resolved", "2026-11-28T17:45:00Z")
@@ -218,6 +225,71 @@ async def test_pagerduty_first_and_twice_gives_the_same_single_incident(
     assert incident["title"] == "DiskAlmostFull on demo-exporter"
     assert [a["fingerprint"] for a in incident["alerts"]] == ["78fcb9cb1710e078"]
     assert len(await deliveries(client)) == 3
+
+
+async def test_pagerduty_resolved_before_alertmanager_arrived_still_one_incident(
+    make_client: MakeClient, clock: FakeClock
+) -> None:
+    """PD triggered, acknowledged, annotated and resolved (each twice), then AM firing and
+    resolved (Alertmanager was retrying): the alert joins the PagerDuty incident."""
+    client = await make_client(pagerduty_secret=SECRET)
+    for body in (TRIGGERED, ACKNOWLEDGED, ANNOTATED, RESOLVED):
+        clock.current += timedelta(seconds=20)
+        first = await post_pd(client, body, sign(body))
+        again = await post_pd(client, body, sign(body))
+        assert (first["status"], again["status"]) == ("stored", "duplicate")
+    opened = await only_incident(client)
+    assert (opened["status"], opened["resolved_at"]) == ("resolved", "2026-11-28T17:44:00Z")
+    clock.current += timedelta(minutes=6)
+    await post_am(client, AM_FIRING)
+    joined = await only_incident(client)
+    assert joined["id"] == opened["id"]
+    assert joined["status"] == "resolved"  # the alert started before the resolution
+    assert joined["reopen_count"] == 0
+    clock.current += timedelta(minutes=1)
+    await post_am(client, AM_RESOLVED)
+
+    incident = await assert_linked_figures(client)
+    assert incident["id"] == opened["id"]
+    assert incident["correlation_key"] == f"group:{GROUP_KEY}"
+    assert [(a["fingerprint"], a["status"]) for a in incident["alerts"]] == [
+        ("78fcb9cb1710e078", "resolved")
+    ]
+    assert not [e for e in incident["timeline"] if e["kind"] == "reopened"]
+    assert len(await deliveries(client)) == 4
+
+
+PD_STORY = (TRIGGERED, ACKNOWLEDGED, ANNOTATED, RESOLVED)
+AM_STORY = (AM_FIRING, AM_RESOLVED)
+
+
+def interleavings() -> list[tuple[str, ...]]:
+    """Every arrival order of the two stories, each keeping its own order (15)."""
+    orders = []
+    for am_slots in itertools.combinations(range(6), 2):
+        pd_names, am_names = iter("TANR"), iter(["F", "FR"])
+        orders.append(tuple(next(am_names) if n in am_slots else next(pd_names) for n in range(6)))
+    return orders
+
+
+@pytest.mark.parametrize("order", interleavings(), ids="-".join)
+async def test_every_arrival_order_gives_the_same_single_incident(
+    make_client: MakeClient, clock: FakeClock, order: tuple[str, ...]
+) -> None:
+    """PagerDuty's and Alertmanager's deliveries of one story, in any interleaving,
+    end as one incident with the same start, acknowledgment, note, link and end."""
+    bodies = dict(zip("TANR", PD_STORY, strict=True)) | dict(
+        zip(["F", "FR"], AM_STORY, strict=True)
+    )
+    client = await make_client()
+    for name in order:
+        clock.current += timedelta(seconds=30)
+        if name.startswith("F"):
+            await post_am(client, bodies[name])
+        else:
+            assert (await post_pd(client, bodies[name]))["status"] == "stored"
+    incident = await assert_linked_figures(client)
+    assert incident["reopen_count"] == 0
 
 
 async def test_later_arriving_earlier_acknowledgment_wins(make_client: MakeClient) -> None:

@@ -76,6 +76,40 @@ async def test_list_filters_by_status_and_pages_with_the_cursor(
     assert shown != later
 
 
+async def test_empty_list_shows_webhooks_and_a_curl_without_the_secret(
+    make_client: MakeClient,
+) -> None:
+    """With no incident the list names each served webhook and a curl that carries the
+    Alertmanager token's variable name, never its value."""
+    client = await make_client(api_token=TOKEN, alertmanager_token="am-secret-value")
+    text = await (await client.get("/")).text()
+    base = str(client.make_url("")).rstrip("/")
+    assert f"{base}/webhooks/alertmanager" in text
+    assert f"{base}/webhooks/pagerduty" in text
+    assert "curl -X POST" in text
+    assert "$RECORDER_ALERTMANAGER_TOKEN" in text
+    assert "am-secret-value" not in text
+
+
+async def test_filtered_empty_list_says_so_without_first_steps(make_client: MakeClient) -> None:
+    """An empty filter result is not the first-run state: no webhook instructions."""
+    client = await make_client(api_token=TOKEN)
+    await seed(client)
+    text = await (await client.get("/?status=mitigating")).text()
+    assert "No incidents with status" in text
+    assert "curl" not in text
+
+
+async def test_list_durations_are_compact(make_client: MakeClient) -> None:
+    """The two-day-old open incident reads "2 d 1 h" with non-breaking spaces."""
+    client = await make_client(api_token=TOKEN)
+    ids = await seed(client)
+    text = await (await client.get("/")).text()
+    row = text.split(f'data-incident="{ids["DatabasePoolSaturated"]}"', 1)[1].split("</tr>")[0]
+    assert "2\u00a0d\u00a01\u00a0h" in row
+    assert "days" not in row
+
+
 async def test_list_rejects_an_unknown_status(make_client: MakeClient) -> None:
     """An unknown ?status= is a 400 problem."""
     client = await make_client()
