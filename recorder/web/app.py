@@ -23,6 +23,7 @@ from recorder.store.errors import StorageMisconfigured, StoreError
 from recorder.store.factory import open_store
 from recorder.store.protocol import Store
 from recorder.web import api, charts, draining, health, openapi, pages, samples
+from recorder.web.identifiers import identifier_gate
 from recorder.web.inflight import Draining
 from recorder.web.keys import (
     BODY_PARSER,
@@ -72,7 +73,7 @@ def create_app(
     that fails the app still serves, answers 503 on storage paths and keeps retrying.
     """
     app = web.Application(
-        middlewares=[problems_and_access_log, draining.drain_gate, storage_gate],
+        middlewares=[problems_and_access_log, draining.drain_gate, identifier_gate, storage_gate],
         client_max_size=settings.body_limit,
     )
     store = store or open_store(settings.database_url)
