@@ -40,6 +40,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 import asyncpg
@@ -216,6 +217,7 @@ async def post(session: aiohttp.ClientSession, url: str, body: bytes) -> Answer:
 
 
 async def fresh_schema(dsn: str) -> tuple[str, str]:
+    """A new schema, and the recorder's DSN for it."""
     schema = f"storm_{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(dsn)
     try:
@@ -233,40 +235,96 @@ async def drop_schema(dsn: str, schema: str) -> None:
         await conn.close()
 
 
+def client_ports(pid: int, server_port: int) -> list[int]:
+    """Local ports of the process's TCP connections to `server_port` (its pool)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    ports = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                local, remote, inode = fields[1], fields[2], fields[9]
+                if inode in inodes and int(remote.rsplit(":", 1)[1], 16) == server_port:
+                    ports.append(int(local.rsplit(":", 1)[1], 16))
+    return ports
+
+
+async def backend_pids(dsn: str, recorder_pid: int) -> list[int]:
+    """The PostgreSQL server processes serving the recorder's pooled connections."""
+    ports = client_ports(recorder_pid, urlsplit(dsn).port or 5432)
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE client_port = ANY($1::int[])", ports
+        )
+    finally:
+        await conn.close()
+    return [int(row["pid"]) for row in rows]
+
+
+def total_cpu(pids: list[int]) -> float:
+    """CPU seconds used so far by the processes still alive among `pids`."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            total += cpu_seconds(pid)
+    return total
+
+
 STEPS = ("firing", "repeat", "resolved")
 
 
-async def run_rounds(url: str, pid: int, alerts: int, rounds: int) -> dict[str, list[Answer]]:
-    """Send each round's three bodies; print one line per answer."""
-    answers: dict[str, list[Answer]] = {step: [] for step in STEPS}
+@dataclass(frozen=True)
+class Step:
+    answer: Answer
+    recorder_cpu: float
+    postgres_cpu: float
+
+
+async def run_rounds(
+    url: str, pid: int, alerts: int, rounds: int, pg: str | None
+) -> dict[str, list[Step]]:
+    """Send each round's three bodies; print one line per answer.
+
+    `pg` is an admin DSN, to count the CPU time of the PostgreSQL server processes
+    serving the recorder too; None on SQLite (in-process).
+    """
+    steps: dict[str, list[Step]] = {step: [] for step in STEPS}
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         # One small request first, so connection setup and lazy imports are not counted.
         await post(session, url, storm_body(1, status="firing", group="warm-up"))
+        servers = [] if pg is None else await backend_pids(pg, pid)
         for n in range(rounds):
             group = f"round-{n}"
             for step in STEPS:
-                body = storm_body(
-                    alerts, status="resolved" if step == "resolved" else "firing", group=group
-                )
-                cpu_before = cpu_seconds(pid)
+                status = "resolved" if step == "resolved" else "firing"
+                body = storm_body(alerts, status=status, group=group)
+                cpu_before, pg_before = cpu_seconds(pid), total_cpu(servers)
                 answer = await post(session, url, body)
                 cpu = cpu_seconds(pid) - cpu_before
+                pg_cpu = total_cpu(servers) - pg_before
                 rss = memory_kib(pid)
-                answers[step].append(answer)
+                steps[step].append(Step(answer, cpu, pg_cpu))
                 print(
                     f"round {n + 1} {step:<8} {len(body) / 1e6:5.2f} MB  HTTP {answer.status}  "
-                    f"{answer.seconds * 1000:6.0f} ms  recorder CPU {cpu * 1000:5.0f} ms  "
-                    f"RSS {rss['VmRSS'] / 1024:6.1f} MiB  peak {rss['VmHWM'] / 1024:6.1f} MiB",
+                    f"{answer.seconds * 1000:6.0f} ms  CPU recorder {cpu * 1000:5.0f} ms"
+                    + (f" + PostgreSQL {pg_cpu * 1000:4.0f} ms" if pg else "")
+                    + f"  RSS {rss['VmRSS'] / 1024:6.1f} MiB  peak {rss['VmHWM'] / 1024:6.1f} MiB",
                     flush=True,
                 )
                 if answer.status != 200:
                     print(f"  answer: {answer.text[:500]}", flush=True)
                 del body
-    return answers
+    return steps
 
 
-def measure(name: str, database_url: str, args: argparse.Namespace) -> None:
+def measure(name: str, database_url: str, args: argparse.Namespace, pg: str | None) -> None:
     sample = storm_body(args.alerts, status="firing")
     override = body_limit_override(len(sample))
     print(
@@ -276,28 +334,25 @@ def measure(name: str, database_url: str, args: argparse.Namespace) -> None:
     del sample
     with (
         tempfile.TemporaryDirectory() as tmp,
-        recorder(database_url, Path(tmp), override) as (
-            base,
-            pid,
-        ),
+        recorder(database_url, Path(tmp), override) as (base, pid),
     ):
         rest = memory_kib(pid)
         print(f"recorder at rest: RSS {rest['VmRSS'] / 1024:.1f} MiB")
-        answers = asyncio.run(
-            run_rounds(base + "/webhooks/alertmanager", pid, args.alerts, args.rounds)
-        )
+        url = base + "/webhooks/alertmanager"
+        steps = asyncio.run(run_rounds(url, pid, args.alerts, args.rounds, pg))
         peak = memory_kib(pid)["VmHWM"]
-    load = os.getloadavg()[0]
-    cpus = os.cpu_count()
-    print(f"\n{name} summary ({args.alerts} alerts, load average {load:.1f} on {cpus} CPUs):")
+    load, cpus = os.getloadavg()[0], os.cpu_count()
+    print(f"\n{name} summary ({args.alerts} alerts; load average {load:.1f} on {cpus} CPUs):")
     for step in STEPS:
-        times = sorted(a.seconds * 1000 for a in answers[step])
-        statuses = sorted({a.status for a in answers[step]})
+        times = sorted(s.answer.seconds * 1000 for s in steps[step])
+        cpu = [(s.recorder_cpu + s.postgres_cpu) * 1000 for s in steps[step]]
+        statuses = sorted({s.answer.status for s in steps[step]})
         print(
-            f"  {step:<8} HTTP {statuses}  best {times[0]:6.0f} ms  "
-            f"median {statistics.median(times):6.0f} ms  worst {times[-1]:6.0f} ms"
+            f"  {step:<8} HTTP {statuses}  wall best {times[0]:6.0f} ms  median "
+            f"{statistics.median(times):6.0f} ms  worst {times[-1]:6.0f} ms;  CPU "
+            f"(recorder{' + PostgreSQL' if pg else ''}) median {statistics.median(cpu):5.0f} ms"
         )
-    print(f"  peak RSS {peak / 1024:.1f} MiB (at rest {rest['VmRSS'] / 1024:.1f} MiB)")
+    print(f"  recorder peak RSS {peak / 1024:.1f} MiB (at rest {rest['VmRSS'] / 1024:.1f} MiB)")
 
 
 def main() -> None:
@@ -310,12 +365,12 @@ def main() -> None:
 
     schema, url = asyncio.run(fresh_schema(args.dsn))
     try:
-        measure("PostgreSQL", url, args)
+        measure("PostgreSQL", url, args, args.dsn)
     finally:
         asyncio.run(drop_schema(args.dsn, schema))
     if args.sqlite:
         with tempfile.TemporaryDirectory() as tmp:
-            measure("SQLite", f"sqlite:///{tmp}/storm.db", args)
+            measure("SQLite", f"sqlite:///{tmp}/storm.db", args, None)
 
 
 if __name__ == "__main__":

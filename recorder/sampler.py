@@ -28,9 +28,9 @@ from datetime import datetime, timedelta
 import structlog
 
 from recorder.clock import Clock
-from recorder.evidence.figures import Thresholds
+from recorder.evidence.incident import build_incident_evidence
+from recorder.evidence.model import Thresholds
 from recorder.metrics import RecorderMetrics
-from recorder.report.evidence_figures import build_incident_evidence
 from recorder.sampling.failures import FailureCause, SamplingFailure
 from recorder.sampling.plan import Query, Timing, align_down, lease_ttl, plan_target
 from recorder.sampling.promapi import (

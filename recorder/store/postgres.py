@@ -46,6 +46,7 @@ from recorder.store.codec import (
     timeline_values,
 )
 from recorder.store.errors import (
+    DataRejected,
     IncidentNotFound,
     NotMigrated,
     StorageMisconfigured,
@@ -83,6 +84,13 @@ _UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.InsufficientResourcesError,  # 53: too many connections, disk full
     asyncpg.exceptions.InvalidAuthorizationSpecificationError,  # 28: bad role or password
     asyncpg.exceptions.InvalidCatalogNameError,  # 3D000: the database does not exist
+)
+# Errors about a value itself (class 22 data exceptions: NUL or invalid text, numbers and
+# times out of range; class 54 program limits: an index entry over 2704 bytes). asyncpg
+# raises DataError too when it cannot encode an argument on the client side.
+_DATA_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.DataError,
+    asyncpg.exceptions.ProgramLimitExceededError,
 )
 # The subset that no retry can fix: the server answered, and refused these credentials.
 _MISCONFIGURED_ERRORS: tuple[type[BaseException], ...] = (
@@ -247,6 +255,10 @@ _WRITE_NEW_INCIDENT = _write_outcome_sql(new_incident=True)
 # A write's time grows with its alerts: a 10,000-alert storm must not hit the timeout
 # meant to notice a hung server (which would answer 503 to every re-send, for ever).
 _WRITE_SECONDS_PER_ALERT = 0.0005
+# Loading an incident with its alerts inside a write transaction (a 10,000-alert storm is
+# about 9 MB of JSON) can take seconds on a busy server. A hung server is caught by the
+# command timeout of the BEGIN just before, so these loads get a storm-sized allowance.
+_VIEW_TIMEOUT = 15.0
 
 _SELECT_TIMELINE = (
     f"SELECT {', '.join(TIMELINE_COLUMNS)} FROM timeline WHERE incident_id = $1 ORDER BY at, seq"
@@ -469,7 +481,11 @@ class PostgresStore:
 
         async def work(conn: Connection) -> Outcome:
             row: asyncpg.Record | None = await conn.fetchrow(
-                _LOAD_NEWEST_AND_ADOPTABLE_IDS, correlation_key, link_key, _PAGED_PATTERN
+                _LOAD_NEWEST_AND_ADOPTABLE_IDS,
+                correlation_key,
+                link_key,
+                _PAGED_PATTERN,
+                timeout=_VIEW_TIMEOUT,
             )
             assert row is not None  # the outer SELECT always yields one row
             direct = None if row["id"] is None else _build_view(row)
@@ -512,7 +528,7 @@ class PostgresStore:
         pick = choose or direct_only
 
         async def read_lookup(conn: Connection) -> JoinLookup:
-            row = await conn.fetchrow(_LOAD_BY_PD, pagerduty_id)
+            row = await conn.fetchrow(_LOAD_BY_PD, pagerduty_id, timeout=_VIEW_TIMEOUT)
             linked: tuple[Incident, ...] = ()
             if link_key is not None:
                 rows = await conn.fetch(_SELECT_LINKED, link_key)
@@ -629,7 +645,9 @@ class PostgresStore:
                 raise IncidentNotFound(incident_id)
 
             async def locked(conn: Connection, key: str = correlation_key) -> T:
-                row = await conn.fetchrow(_LOAD_BY_ID_FOR_UPDATE, incident_id)
+                row = await conn.fetchrow(
+                    _LOAD_BY_ID_FOR_UPDATE, incident_id, timeout=_VIEW_TIMEOUT
+                )
                 if row is None:
                     raise IncidentNotFound(incident_id)
                 if row["correlation_key"] != key:
@@ -920,6 +938,10 @@ class PostgresStore:
             ) from exc
         except _UNAVAILABLE_ERRORS as exc:
             raise StorageUnavailable(BACKEND, self._describe(exc)) from exc
+        except _DATA_ERRORS as exc:
+            raise DataRejected(BACKEND, self._describe(exc)) from exc
+        except UnicodeEncodeError as exc:  # text with a lone surrogate, encoded here
+            raise DataRejected(BACKEND, f"text that is not valid Unicode: {exc.reason}") from exc
         except asyncpg.PostgresError as exc:
             raise StoreError(f"postgres rejected the operation: {self._describe(exc)}") from exc
 
@@ -937,7 +959,9 @@ def lock_id(correlation_key: str) -> int:
     64 bits of BLAKE2b, computed here rather than with hashtextextended() in SQL so
     that BEGIN and the lock travel in one simple-query round trip.
     """
-    digest = hashlib.blake2b(correlation_key.encode(), digest_size=8).digest()
+    # surrogatepass: a key that is not Unicode still gets a lock; the server refuses it.
+    data = correlation_key.encode("utf-8", "surrogatepass")
+    digest = hashlib.blake2b(data, digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
@@ -971,7 +995,7 @@ def _target(incident: Incident | None) -> _Target | None:
 
 
 async def _load_view(conn: Connection, incident_id: str) -> IncidentView:
-    row = await conn.fetchrow(_LOAD_BY_ID, incident_id)
+    row = await conn.fetchrow(_LOAD_BY_ID, incident_id, timeout=_VIEW_TIMEOUT)
     if row is None:
         raise IncidentNotFound(incident_id)
     return _build_view(row)
@@ -985,7 +1009,7 @@ async def _load_locked(conn: Connection, chosen: Incident) -> IncidentView:
     and no API update of it can run until this transaction ends.
     """
     await conn.execute(f"SELECT pg_advisory_xact_lock({lock_id(chosen.correlation_key):d})")
-    row = await conn.fetchrow(_LOAD_BY_ID_FOR_UPDATE, chosen.id)
+    row = await conn.fetchrow(_LOAD_BY_ID_FOR_UPDATE, chosen.id, timeout=_VIEW_TIMEOUT)
     if row is None:
         raise IncidentNotFound(chosen.id)
     return _build_view(row)
