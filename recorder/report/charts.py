@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from recorder.core.incident import Incident
-from recorder.report.svg import WarningLevels, incident_chart, render_svg
+from recorder.report.svg import HEIGHT, WIDTH, WarningLevels, incident_chart, render_svg
 from recorder.settings import Settings
 
 Samples = Mapping[str, Sequence[tuple[datetime, float]]]
@@ -21,9 +21,17 @@ def warning_levels(settings: Settings) -> WarningLevels:
 
 
 def build_chart(
-    incident: Incident, signal: str, samples: Samples, settings: Settings, now: datetime
+    incident: Incident,
+    signal: str,
+    samples: Samples,
+    settings: Settings,
+    now: datetime,
+    *,
+    size: tuple[int, int] = (WIDTH, HEIGHT),
 ) -> str:
-    """The SVG of one stored signal over the incident, with the configured warning level."""
+    """The SVG of one stored signal over the incident, with the configured warning level,
+    laid out for `size` (width, height) in px: a narrower one keeps its text legible
+    where the page shows charts side by side or on a phone."""
     chart = incident_chart(
         incident,
         signal,
@@ -32,11 +40,19 @@ def build_chart(
         now=now,
         levels=warning_levels(settings),
     )
-    return render_svg(chart)
+    return render_svg(chart, width=size[0], height=size[1])
 
 
 def build_charts(
-    incident: Incident, samples: Samples, settings: Settings, now: datetime
+    incident: Incident,
+    samples: Samples,
+    settings: Settings,
+    now: datetime,
+    *,
+    size: tuple[int, int] = (WIDTH, HEIGHT),
 ) -> dict[str, str]:
     """One SVG per stored signal, in the store's signal order."""
-    return {signal: build_chart(incident, signal, samples, settings, now) for signal in samples}
+    return {
+        signal: build_chart(incident, signal, samples, settings, now, size=size)
+        for signal in samples
+    }

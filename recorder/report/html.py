@@ -24,6 +24,7 @@ from markupsafe import Markup
 from recorder.core.incident import AlertState, TimelineEntry
 from recorder.report import Report, ReportInput
 from recorder.report.figures import format_clock, format_day
+from recorder.report.prompt_html import prompt_html
 from recorder.report.template import REPORT_CREATED_BY_DEFAULT, REVIEW_STATUS_DEFAULT
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -88,6 +89,7 @@ def make_environment(*directories: Path) -> jinja2.Environment:
     )
     env.filters["slug"] = slug
     env.filters["href"] = safe_href
+    env.filters["prompt_html"] = prompt_html
     env.globals["field_labels"] = FIELD_LABELS
     env.globals["edit_groups"] = EDIT_GROUPS
     return env

@@ -177,3 +177,111 @@ async def test_list_pages_use_only_shipped_glyphs(site: Site, browsing: Browsing
     assert await unsafe_glyphs(page) == set()
     await page.goto(site.url("/?status=mitigating"))
     assert await unsafe_glyphs(page) == set()
+
+
+INCIDENTS = {"open-incident": "DiskAlmostFull", "resolved-incident": "CheckoutErrors"}
+
+
+async def box(page: Page, selector: str) -> dict[str, float]:
+    """The first match's bounding box relative to the viewport."""
+    found = await page.locator(selector).first.bounding_box()
+    assert found is not None, f"{selector} is not rendered"
+    return found
+
+
+@pytest.mark.parametrize(("width", "height"), VIEWPORTS)
+@pytest.mark.parametrize("shot", sorted(INCIDENTS))
+async def test_incident_page_fits_the_screen_and_is_screenshotted(
+    site: Site, browser: Browser, shot: str, width: int, height: int
+) -> None:
+    """Open and resolved incidents never scroll sideways, from 360 px up; wide tables and
+    charts stay inside their own boxes."""
+    async with browse(browser, width, height) as browsing:
+        page = browsing.page
+        await page.goto(site.url(f"/incidents/{site.ids[INCIDENTS[shot]]}"))
+        await assert_no_sideways_scroll(page)
+        charts = await page.locator(".charts svg").evaluate_all(
+            "svgs => svgs.map(s => [s.getBoundingClientRect().right, s.clientWidth])"
+        )
+        assert charts, "the seeded incidents have charts"
+        assert max(right for right, _ in charts) <= width
+        # Charts scale to the width: a third of a laptop screen, nearly all of a phone's.
+        assert min(w for _, w in charts) >= min(300, 0.85 * width), charts
+        if (width, height) in SCREENSHOT_VIEWPORTS:
+            await browsing.screenshot(f"{shot}-{width}x{height}")
+
+
+@pytest.mark.parametrize("shot", sorted(INCIDENTS))
+async def test_first_laptop_screen_holds_band_chart_and_first_timeline_row(
+    site: Site, browser: Browser, shot: str
+) -> None:
+    """At 1400 x 1000 the status band, a chart and the first timeline row are all visible
+    without scrolling."""
+    async with browse(browser, 1400, 1000) as browsing:
+        page = browsing.page
+        await page.goto(site.url(f"/incidents/{site.ids[INCIDENTS[shot]]}"))
+        for selector in ("#status-band", ".charts svg", "table.timeline tbody tr"):
+            found = await box(page, selector)
+            assert found["y"] >= 0, selector
+            assert found["y"] + found["height"] <= 1000, (selector, found)
+
+
+async def test_incident_page_reads_evidence_first(site: Site, browsing: Browsing) -> None:
+    """Band, key figures and charts, timeline, alerts, then the sections people write."""
+    page = browsing.page
+    await page.goto(site.url(f"/incidents/{site.ids['DiskAlmostFull']}"))
+    order = [
+        "#status-band",
+        ".key-figures",
+        ".charts",
+        "#timeline",
+        ".alert-card",
+        "#summary",
+        "#root-cause",
+        "#review",
+    ]
+    tops = [(await box(page, selector))["y"] for selector in order]
+    assert tops == sorted(tops), list(zip(order, tops, strict=True))
+    band = page.locator("#status-band")
+    text = (await band.inner_text()).replace("\u00a0", " ")
+    for expected in ("Investigating", "SEV1", "2026-11-28 17:37", "17 min 57 s"):
+        assert expected in text
+    assert "Sam Oncall" in text
+    assert "not linked" in text
+    peak = page.locator('.key-figures [data-figure="error_rate_peak"] dd')
+    assert "%" in await peak.inner_text()
+
+
+async def test_prompts_are_collapsed_and_rendered_as_html(site: Site, browsing: Browsing) -> None:
+    """Unfilled sections show one line each; opened, their prompt is HTML, not Markdown."""
+    page = browsing.page
+    await page.goto(site.url(f"/incidents/{site.ids['DiskAlmostFull']}"))
+    prompts = page.locator("details.prompt")
+    assert await prompts.count() >= 10
+    assert await page.locator("details.prompt[open]").count() == 0
+    visible = await page.locator("body").inner_text()
+    for raw in ("**", "```", "|---", "[ ]"):
+        assert raw not in visible
+    users = page.locator('details.prompt[data-field="users_affected"]')
+    assert not await users.locator("strong").first.is_visible()
+    await users.locator("summary").click()
+    assert await users.locator("strong", has_text="Scope").is_visible()
+    items = page.locator('details.prompt[data-field="action_items"]')
+    await items.locator("summary").click()
+    assert await items.locator("table th").count() == 6
+    opened = await page.locator("body").inner_text()
+    assert "**" not in opened
+    assert "|---" not in opened
+
+
+@pytest.mark.parametrize("shot", sorted(INCIDENTS))
+async def test_incident_pages_use_only_shipped_glyphs(
+    site: Site, browsing: Browsing, shot: str
+) -> None:
+    """No emoji or symbol on the incident page or its HTML download needs a special font."""
+    page = browsing.page
+    incident_id = site.ids[INCIDENTS[shot]]
+    await page.goto(site.url(f"/incidents/{incident_id}"))
+    assert await unsafe_glyphs(page) == set()
+    await page.goto(site.url(f"/api/v1/incidents/{incident_id}/report?format=html"))
+    assert await unsafe_glyphs(page) == set()

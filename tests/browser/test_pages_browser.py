@@ -43,23 +43,29 @@ async def test_list_shows_the_incidents(site: Site, browsing: Browsing) -> None:
 async def test_report_page_has_every_section_and_one_chart_per_signal(
     site: Site, browsing: Browsing
 ) -> None:
-    """Every Markdown heading appears in order, and each signal has one SVG whose line has
-    one point per sample, broken at the gap."""
+    """The page shows every Markdown section; the HTML download keeps the Markdown's order;
+    each signal has one SVG whose line has one point per sample, broken at the gap."""
     incident_id = site.ids["DiskAlmostFull"]
-    markdown = await (
-        await site.client.get(f"/api/v1/incidents/{incident_id}/report?format=markdown")
-    ).text()
-    page = browsing.page
-    await page.goto(site.url(f"/incidents/{incident_id}"))
-    headings = [
-        h.strip() for h in await page.locator("article.report :is(h1, h2, h3)").all_inner_texts()
-    ]
+    report_url = f"/api/v1/incidents/{incident_id}/report"
+    markdown = await (await site.client.get(f"{report_url}?format=markdown")).text()
     wanted = markdown_headings(markdown)
     assert len(wanted) > 30
-    assert is_subsequence(wanted, headings), (wanted, headings)
+    page = browsing.page
+
+    await page.goto(site.url(f"{report_url}?format=html"))
+    exported = [
+        h.strip() for h in await page.locator("article.report :is(h1, h2, h3)").all_inner_texts()
+    ]
+    assert is_subsequence(wanted, exported), (wanted, exported)
+
+    await page.goto(site.url(f"/incidents/{incident_id}"))
+    shown = {h.strip() for h in await page.locator("article.report :is(h2, h3)").all_inner_texts()}
+    sections = [h for h in wanted if not h.startswith("Incident Report:")]
+    sections = [h for h in sections if h != "Signal Samples"]  # the charts stand for them
+    assert set(sections) <= shown, set(sections) - shown
 
     for signal, rows in signal_samples().items():
-        charts = page.locator(f'.signal[data-signal="{signal}"] svg')
+        charts = page.locator(f'.charts figure[data-signal="{signal}"] svg')
         assert await charts.count() == 1, signal
         d = await charts.locator("path.series").get_attribute("d")
         assert d is not None
@@ -67,7 +73,7 @@ async def test_report_page_has_every_section_and_one_chart_per_signal(
         assert d.count("M") == 2, "the five missing samples break the line once"
         assert await charts.get_attribute("aria-label")
         assert all(math.isfinite(v) for _, v in rows)
-    assert await page.locator(".signal svg line.threshold").count() == 2  # pool, error rate
+    assert await page.locator(".charts svg line.threshold").count() == 2  # pool, error rate
     await browsing.screenshot("incident-report")
 
 
