@@ -8,7 +8,6 @@ retrying on its own).
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -80,15 +79,6 @@ async def probe_alertmanager(url: str, session: aiohttp.ClientSession) -> str | 
     return None
 
 
-def alertmanager_urls(settings: Settings) -> list[str]:
-    """The configured Alertmanager API base URLs (none when the setting is absent)."""
-    value: object = getattr(settings, "alertmanager_url", None)
-    if value is None:
-        return []
-    items: Sequence[object] = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
-    return [str(item).strip() for item in items if str(item).strip()]
-
-
 async def check_services(settings: Settings) -> list[Check]:
     """Prometheus (when configured) and every configured Alertmanager."""
     checks: list[Check] = []
@@ -103,7 +93,7 @@ async def check_services(settings: Settings) -> list[Check]:
                 if error is None
                 else Check("prometheus", False, f"{url}: {error}", EXIT_UNREACHABLE)
             )
-        urls = alertmanager_urls(settings)
+        urls = settings.alertmanager_urls
         if not urls:
             checks.append(Check("alertmanager", True, "not configured: silences not read"))
         errors = {url: await probe_alertmanager(url, session) for url in urls}

@@ -29,6 +29,7 @@ EXIT_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_STORAGE = 3
 EXIT_BIND = 4
+LISTENER_SETTLE_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,13 @@ async def _serve(settings: Settings, *, migrate: bool) -> int:
         begin_draining(app)
         if settings.shutdown_delay.total_seconds() > 0:
             await asyncio.sleep(settings.shutdown_delay.total_seconds())
+        # Close the listener first, then give connections accepted just before it closed
+        # a moment to deliver their request (served, with Connection: close). Otherwise
+        # aiohttp closes them as idle and drops what they send; worse, one whose handler
+        # had not started waiting yet when aiohttp closed idle connections hangs for
+        # the whole shutdown timeout, and its client with it.
+        await site.stop()
+        await asyncio.sleep(LISTENER_SETTLE_S)
     finally:
         await runner.cleanup()
     log.info("shutdown_complete")

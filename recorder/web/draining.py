@@ -25,17 +25,29 @@ def begin_draining(app: web.Application) -> None:
 async def on_shutdown(app: web.Application) -> None:
     """aiohttp's shutdown signal: the listener is closed, in-flight work is about to be
     awaited (up to the shutdown timeout). Bodies still arriving would hold it up."""
-    aborted = app[DRAINING].abort_unfinished_bodies()
-    app[LOG].info("shutdown_draining", in_flight=len(app[DRAINING].in_flight), aborted=aborted)
+    state = app[DRAINING]
+    aborted = state.abort_unfinished_bodies()
+    app[LOG].info(
+        "shutdown_draining",
+        in_flight=sorted(r.path for r in state.in_flight.values()),
+        bodies_aborted=aborted,
+    )
 
 
 @web.middleware
 async def drain_gate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Track requests in flight; answer 503 for one whose body shutdown cut short."""
+    """Track requests in flight; answer 503 for one whose body shutdown cut short, and
+    close the connection after each response once draining has begun."""
     state = request.app[DRAINING]
     state.in_flight[id(request)] = request
     try:
-        return await handler(request)
+        response = await handler(request)
+        if state.draining:
+            # Clients reconnect for their next request instead of reusing a connection
+            # that is about to close under them; once the listener is closed they are
+            # refused cleanly and retry elsewhere.
+            response.force_close()
+        return response
     except ShuttingDown:
         response = problem_response(
             503,

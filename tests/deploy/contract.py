@@ -72,6 +72,8 @@ TOML_TOP_LEVEL_KEYS = frozenset(
         "thresholds",
         "pagerduty_resolve_policy",
         "body_limit",
+        "shutdown_timeout",
+        "shutdown_delay",
     }
 )
 TOML_SAMPLING_KEYS = frozenset({"interval", "baseline_window", "recovery_tail", "presets"})

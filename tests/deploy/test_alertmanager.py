@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -71,7 +72,10 @@ def test_recorder_webhook_settings() -> None:
     assert webhook["max_alerts"] == 0
     auth = webhook["http_config"]["authorization"]
     assert auth["type"] == "Bearer"
-    assert auth["credentials_file"].startswith("/")
+    # Where kube-prometheus-stack mounts alertmanagerSpec.secrets: .../<secret>/<key>.
+    assert re.fullmatch(
+        r"/etc/alertmanager/secrets/[a-z0-9-]+/[A-Za-z0-9_.-]+", auth["credentials_file"]
+    )
     assert "credentials" not in auth
 
 

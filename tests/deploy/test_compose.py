@@ -94,16 +94,21 @@ def test_alertmanager_token_file_matches_the_recorder_token() -> None:
     webhook = alertmanager["receivers"][0]["webhook_configs"][0]
     in_container = Path(webhook["http_config"]["authorization"]["credentials_file"])
     mounts = {
-        volume.split(":")[1]: host_path(volume)
+        Path(volume.split(":")[1]): host_path(volume)
         for volume in services()["alertmanager"]["volumes"]
         if host_path(volume) is not None
     }
-    secrets_dir = mounts[str(in_container.parent)]
-    assert secrets_dir is not None
-    token = (secrets_dir / in_container.name).read_text(encoding="utf-8").strip()
+
+    def on_host(path: Path) -> Path:
+        mount = next(m for m in mounts if path.is_relative_to(m))
+        source = mounts[mount]
+        assert source is not None
+        return source / path.relative_to(mount)
+
+    token = on_host(in_container).read_text(encoding="utf-8").strip()
     assert token == services()["recorder"]["environment"]["RECORDER_ALERTMANAGER_TOKEN"]
     routing_key = alertmanager["receivers"][1]["pagerduty_configs"][0]["routing_key_file"]
-    assert (secrets_dir / Path(routing_key).name).is_file()
+    assert on_host(Path(routing_key)).is_file()
 
 
 def test_demo_service_runs_the_demo_module_without_the_recorder_healthcheck() -> None:

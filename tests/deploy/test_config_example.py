@@ -56,6 +56,8 @@ def test_example_values_match_the_documented_defaults() -> None:
     assert example["pagerduty_resolve_policy"] in contract.PAGERDUTY_RESOLVE_POLICIES
     assert example["pagerduty_resolve_policy"] == "resolve"
     assert example["body_limit"] == 16 * 1024 * 1024
+    assert example["shutdown_timeout"] == "10s"
+    assert example["shutdown_delay"] == "0s"
 
 
 def uncommented_signals() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,13 @@ from tests.deploy import contract
 from tests.deploy.tools import find_tool, load_yaml, load_yaml_all, run_tool
 
 KUBERNETES_VERSION = "1.30"
-CRD_KINDS = {"ServiceMonitor", "PrometheusRule"}
+CRD_API_VERSIONS = {
+    "ServiceMonitor": "monitoring.coreos.com/v1",
+    "PrometheusRule": "monitoring.coreos.com/v1",
+    "AlertmanagerConfig": "monitoring.coreos.com/v1alpha1",
+}
 MANIFESTS = sorted(p for p in contract.KUBERNETES.glob("*.yaml") if p.name != "kustomization.yaml")
+EXAMPLES = {"secret.example.yaml", "alertmanagerconfig.example.yaml"}
 POD_LABELS = {
     "app.kubernetes.io/name": "incident-recorder",
     "app.kubernetes.io/component": "server",
@@ -56,16 +62,16 @@ def quantity_mib(value: str) -> float:
 def test_manifest_is_valid_against_the_kubernetes_schema(path: Path) -> None:
     """Built-in kinds pass strict schema validation; CRDs are checked structurally below."""
     for doc in load_yaml_all(path):
-        if doc["kind"] in CRD_KINDS:
-            assert doc["apiVersion"] == "monitoring.coreos.com/v1"
+        if doc["kind"] in CRD_API_VERSIONS:
+            assert doc["apiVersion"] == CRD_API_VERSIONS[doc["kind"]]
             continue
         kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
 
 
-def test_kustomization_lists_every_manifest_but_the_example_secret() -> None:
-    """Every manifest is deployed, nothing listed is missing, secrets stay out."""
+def test_kustomization_lists_every_manifest_but_the_examples() -> None:
+    """Every manifest is deployed, nothing listed is missing, examples stay out."""
     listed = load_yaml(contract.KUBERNETES / "kustomization.yaml")["resources"]
-    expected = {p.name for p in MANIFESTS} - {"secret.example.yaml"}
+    expected = {p.name for p in MANIFESTS} - EXAMPLES
     assert sorted(listed) == sorted(expected)
     assert len(listed) == len(set(listed))
 
@@ -79,6 +85,7 @@ def test_kustomize_builds_the_base() -> None:
         [
             "ConfigMap",
             "Deployment",
+            "NetworkPolicy",
             "PodDisruptionBudget",
             "PrometheusRule",
             "Service",
@@ -231,3 +238,127 @@ def test_prometheus_rule_is_well_formed() -> None:
         assert group["name"]
         for item in group["rules"]:
             assert {"alert", "expr", "labels", "annotations"} <= set(item)
+
+
+def build_overlay(tmp_path: Path, kustomization: dict[str, Any]) -> list[dict[str, Any]]:
+    """Render an overlay of the base with `kubectl kustomize`."""
+    shutil.copytree(contract.KUBERNETES, tmp_path / "base")
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    resources = ["../base"]
+    for name in kustomization.pop("files", []):
+        shutil.copy(contract.KUBERNETES / name, overlay / name)
+        resources.append(name)
+    (overlay / "kustomization.yaml").write_text(
+        yaml.safe_dump({"resources": resources, **kustomization})
+    )
+    result = run_tool(find_tool("kubectl"), "kustomize", overlay)
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def test_release_label_fits_kube_prometheus_stack_and_is_settable(tmp_path: Path) -> None:
+    """ServiceMonitor and PrometheusRule carry `release` (kube-prometheus-stack's selector);
+    the overlay shown in kustomization.yaml changes it on both and nothing else."""
+    for name in ("servicemonitor.yaml", "prometheusrule.yaml"):
+        assert resource(name)["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    text = (contract.KUBERNETES / "kustomization.yaml").read_text(encoding="utf-8")
+    assert "path: /metadata/labels/release" in text
+    docs = build_overlay(
+        tmp_path,
+        {
+            "patches": [
+                {
+                    "target": {
+                        "group": "monitoring.coreos.com",
+                        "labelSelector": "app.kubernetes.io/name=incident-recorder",
+                    },
+                    "patch": "- op: replace\n  path: /metadata/labels/release\n  value: mon\n",
+                }
+            ]
+        },
+    )
+    releases = {d["kind"]: d["metadata"].get("labels", {}).get("release") for d in docs}
+    assert releases.pop("ServiceMonitor") == "mon"
+    assert releases.pop("PrometheusRule") == "mon"
+    assert set(releases.values()) == {None}
+
+
+def test_network_policy_admits_only_senders_prometheus_and_ingress() -> None:
+    """Ingress to the pods' http port only from Alertmanager, Grafana, Prometheus and the
+    ingress controller; the policy selects exactly the Deployment's pods."""
+    policy = resource("networkpolicy.yaml")
+    spec = policy["spec"]
+    assert spec["podSelector"]["matchLabels"] == POD_LABELS
+    assert spec["policyTypes"] == ["Ingress"]
+    (rule,) = spec["ingress"]
+    assert rule["ports"] == [{"port": "http", "protocol": "TCP"}]
+    peers = {}
+    for peer in rule["from"]:
+        namespace = peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+        pods = peer["podSelector"]
+        names = (
+            pods["matchExpressions"][0]["values"]
+            if "matchExpressions" in pods
+            else [pods["matchLabels"]["app.kubernetes.io/name"]]
+        )
+        peers[namespace] = sorted(names)
+    assert peers == {
+        "monitoring": ["alertmanager", "grafana", "prometheus"],
+        "ingress-nginx": ["ingress-nginx"],
+    }
+
+
+def test_alertmanager_config_example_sends_to_the_recorder(tmp_path: Path) -> None:
+    """The AlertmanagerConfig posts resolved notifications, untruncated, to the Service,
+    with the bearer token from the same Secret key the recorder reads; it builds."""
+    config = resource("alertmanagerconfig.example.yaml")
+    assert config["apiVersion"] == "monitoring.coreos.com/v1alpha1"
+    spec = config["spec"]
+    (receiver,) = spec["receivers"]
+    assert spec["route"]["receiver"] == receiver["name"]
+    (webhook,) = receiver["webhookConfigs"]
+    service = resource("service.yaml")
+    assert webhook["url"].startswith(f"http://{service['metadata']['name']}.")
+    assert webhook["url"].endswith(f":{contract.PORT}/webhooks/alertmanager")
+    assert webhook["sendResolved"] is True
+    assert webhook["maxAlerts"] == 0
+    auth = webhook["httpConfig"]["authorization"]
+    assert auth["type"] == "Bearer"
+    token_ref = env()["RECORDER_ALERTMANAGER_TOKEN"]["valueFrom"]["secretKeyRef"]
+    assert auth["credentials"] == {"name": token_ref["name"], "key": token_ref["key"]}
+    docs = build_overlay(
+        tmp_path,
+        {"files": ["alertmanagerconfig.example.yaml"]},
+    )
+    assert "AlertmanagerConfig" in {d["kind"] for d in docs}
+
+
+def test_shutdown_fits_the_termination_grace_period(tmp_path: Path) -> None:
+    """preStop pause + shutdown delay + listener settle + shutdown timeout + storage close
+    stay under terminationGracePeriodSeconds, so Kubernetes never SIGKILLs a replica that
+    is still finishing requests."""
+    import inspect
+
+    from recorder.serving import LISTENER_SETTLE_S
+    from recorder.settings import load_settings
+    from recorder.store.postgres import PostgresStore
+
+    spec = pod_spec()
+    grace = spec["terminationGracePeriodSeconds"]
+    command = container()["lifecycle"]["preStop"]["exec"]["command"]
+    assert command[0] == "sleep"
+    pre_stop = float(command[1])
+    assert pre_stop >= 5  # endpoints and kube-proxy rules catch up before SIGTERM
+    toml = tmp_path / "recorder.toml"
+    toml.write_text(resource("configmap.yaml")["data"]["recorder.toml"])
+    settings = load_settings(environ={}, config_path=str(toml))
+    close = inspect.signature(PostgresStore).parameters["close_timeout"].default
+    budget = (
+        pre_stop
+        + settings.shutdown_delay.total_seconds()
+        + LISTENER_SETTLE_S
+        + settings.shutdown_timeout.total_seconds()
+        + close
+    )
+    assert budget < grace, (budget, grace)

@@ -13,6 +13,17 @@ from recorder.web import pages
 from recorder.web.security import PAGE_CSP, SESSION_COOKIE, SVG_CSP, signed_in_value
 from tests.browser.seed import HOSTILE, seed
 from tests.web.conftest import MakeClient
+from tests.web.test_pagerduty_webhook import (
+    ACKNOWLEDGED,
+    AM_FIRING,
+    PD_ID,
+    PD_URL,
+    SECRET,
+    TRIGGERED,
+    post_am,
+    post_pd,
+    sign,
+)
 
 TOKEN = "secret-token"
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
@@ -139,7 +150,9 @@ async def test_incident_page_escapes_alert_text(make_client: MakeClient) -> None
     assert 'href="javascript:' not in text
     for section in HUMAN_SECTIONS:
         assert f"<h2>{section}</h2>" in text
-    assert text.count('<path class="series"') == 4
+    # pool_max never changes: one line instead of a chart.
+    assert text.count('<path class="series"') == 3
+    assert "pool_max: 100 connections throughout" in text
 
 
 async def test_pages_need_sign_in_when_read_auth_is_on(make_client: MakeClient) -> None:
@@ -333,9 +346,10 @@ async def test_markdown_report_links_the_charts(make_client: MakeClient) -> None
     incident_id = ids["DiskAlmostFull"]
     text = await (await client.get(f"/api/v1/incidents/{incident_id}/report")).text()
     origin = f"http://{client.host}:{client.port}"
-    for signal in ("error_rate", "error_count", "pool_in_use", "pool_max"):
+    for signal in ("error_rate", "error_count", "pool_in_use"):
         link = f"![{signal}]({origin}/api/v1/incidents/{incident_id}/charts/{signal}.svg)"
         assert link in text
+    assert "/charts/pool_max.svg" not in text  # constant: one line, no chart
 
 
 async def test_external_url_is_the_base_of_chart_links(make_client: MakeClient) -> None:
@@ -362,4 +376,25 @@ async def test_html_export_is_standalone_and_allows_only_its_stylesheet(
     assert "<style>" in text
     assert "<script" not in text
     assert HOSTILE not in text
-    assert text.count("<svg") == 4
+    assert text.count("<svg") == 3  # pool_max is constant: one line, no chart
+
+
+async def test_status_band_links_pagerduty_and_names_who_acknowledged(
+    make_client: MakeClient,
+) -> None:
+    """A paged and acknowledged incident's band links the PagerDuty incident and names
+    Jane Doe, above the charts, timeline and alerts."""
+    client = await make_client(api_token=TOKEN, pagerduty_secret=SECRET)
+    await post_am(client, AM_FIRING)
+    for body in (TRIGGERED, ACKNOWLEDGED):
+        await post_pd(client, body, sign(body))
+    incident_id = (await (await client.get("/api/v1/incidents")).json())["incidents"][0]["id"]
+    text = await (await client.get(f"/incidents/{incident_id}")).text()
+    band = text.split('id="status-band"', 1)[1].split("</dl>", 1)[0]
+    assert f'<a href="{PD_URL}" rel="noopener noreferrer">{PD_ID}</a>' in band
+    assert "Jane Doe" in band
+    positions = [
+        text.index(marker)
+        for marker in ('id="status-band"', 'id="timeline"', 'id="alerts"', 'id="summary"')
+    ]
+    assert positions == sorted(positions)
