@@ -25,7 +25,7 @@ import structlog
 from prometheus_client import CollectorRegistry
 
 from recorder.core.incident import Incident, IncidentStatus, Outcome, Transition
-from recorder.evidence.figures import Thresholds
+from recorder.evidence.model import Thresholds
 from recorder.ids import new_incident_id
 from recorder.metrics import RecorderMetrics
 from recorder.sampler import Sampler

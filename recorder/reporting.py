@@ -1,16 +1,26 @@
-"""Loading what a report needs from storage and rendering it in the asked-for format."""
+"""Loading what a report needs from storage and rendering it in the asked-for format.
+
+The shell of the report: it reads the store and the settings, builds the pure report's
+input (recorder.report.ReportInput) and renders it. Nothing here imports recorder.web.
+"""
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import math
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from recorder.core.incident import IncidentView
 from recorder.core.timeline import full_timeline
-from recorder.evidence.figures import Thresholds
+from recorder.evidence.figures import Evidence, unit_of
+from recorder.evidence.incident import (
+    build_derived_entries,
+    build_incident_evidence,
+    merge_timeline,
+)
+from recorder.evidence.model import Thresholds
 from recorder.report import (
     ReportInput,
     SignalTable,
@@ -18,16 +28,9 @@ from recorder.report import (
     render_markdown,
     report_to_json,
 )
-from recorder.report.charts import build_charts
-from recorder.report.evidence_figures import (
-    build_derived_entries,
-    build_incident_evidence,
-    build_metric_figures,
-    merge_timeline,
-)
+from recorder.report.charts import build_chart, build_charts
 from recorder.report.html import render_report_html
 from recorder.report.model import AffectedService
-from recorder.report.svg import unit_of
 from recorder.sampling.failures import signal_causes
 from recorder.sampling.signals import find_service
 from recorder.settings import Settings
@@ -41,18 +44,17 @@ FORMATS = {
 RELATED_LIMIT = 10
 TABLE_ROWS = 6
 Samples = Mapping[str, Sequence[tuple[datetime, float]]]
-# Thresholds needs a positive floor; a configured 0 means "the factor alone", which a
-# floor far below any real error rate gives.
-_NO_FLOOR = 1e-12
+NO_PROMETHEUS = "no Prometheus configured: set RECORDER_PROMETHEUS_URL"
 
 
 def evidence_thresholds(settings: Settings) -> Thresholds:
-    """The configured warning and outage levels, as the evidence maths takes them."""
+    """The configured warning and outage levels: the one threshold value the figures,
+    the detection lines and the charts all use."""
     t = settings.thresholds
     return Thresholds(
         pool_warning=t.pool_warning,
         error_rate_factor=t.error_rate_factor,
-        error_rate_min=max(t.error_rate_min, _NO_FLOOR),
+        error_rate_min=t.error_rate_min,
         outage_error_rate=t.outage_error_rate,
     )
 
@@ -93,6 +95,52 @@ def sample_rows(
     return [samples[i] for i in sorted(picked)]
 
 
+def constant_value(samples: Sequence[tuple[datetime, float]]) -> float | None:
+    """The one value of a series that never changed (every sample finite and equal)."""
+    if len(samples) < 2:
+        return None
+    first = samples[0][1]
+    if not math.isfinite(first) or any(value != first for _, value in samples):
+        return None
+    return first
+
+
+def signal_table(
+    name: str, rows: Sequence[tuple[datetime, float]], started_at: datetime
+) -> SignalTable:
+    """A few samples of one signal in its unit, or its one value when it never changed."""
+    constant = constant_value(rows)
+    if constant is not None:
+        return SignalTable(name, (), unit_of(name), constant=constant)
+    return SignalTable(name, sample_rows(rows, started_at), unit_of(name))
+
+
+def build_evidence_for(
+    view: IncidentView,
+    settings: Settings,
+    samples: Samples,
+    unsampled: Mapping[str, str],
+    now: datetime,
+) -> Evidence | None:
+    """The incident's evidence, or None when there is none to be had (no Prometheus and
+    nothing stored). `unsampled` maps a signal to the cause it has no samples; the storage
+    side records those causes (missing label, Prometheus unreachable, no series)."""
+    if settings.prometheus_url is None and not any(samples.values()) and not unsampled:
+        return None
+    incident = view.incident
+    return build_incident_evidence(
+        samples,
+        started_at=incident.started_at,
+        resolved_at=incident.resolved_at,
+        now=now,
+        baseline_window=settings.sampling.baseline_window,
+        interval_seconds=settings.sampling.interval.total_seconds(),
+        thresholds=evidence_thresholds(settings),
+        unsampled=unsampled,
+        configured=[signal.name for signal in settings.effective_signals()],
+    )
+
+
 async def load_report_input(
     store: Store,
     settings: Settings,
@@ -102,8 +150,8 @@ async def load_report_input(
     samples: Samples | None = None,
     base_url: str = "",
 ) -> ReportInput:
-    """Everything the pure report needs: incident, timeline, related and samples
-    (pass `samples` when the caller already loaded them)."""
+    """Everything the pure report needs: incident, timeline, related, samples and the
+    evidence built from them (pass `samples` when the caller already loaded them)."""
     view = await store.load(incident_id)
     # A resolved incident's figures follow the settings it resolved under.
     settings = settings.with_figure_snapshot(view.incident.figure_settings)
@@ -111,34 +159,11 @@ async def load_report_input(
     related = await store.find_related(view.incident, limit=RELATED_LIMIT)
     if samples is None:
         samples = await store.load_samples(incident_id)
-    tables = [
-        SignalTable(name, sample_rows(rows, view.incident.started_at), unit_of(name))
-        for name, rows in samples.items()
-        if rows
-    ]
-    reason = (
-        "no Prometheus configured: set RECORDER_PROMETHEUS_URL"
-        if settings.prometheus_url is None
-        else "no samples stored for this incident"
-    )
-    metrics = None
-    # Why a signal has no samples: a label its query needs, or its failed queries.
-    unsampled = signal_causes(
-        await store.load_unsampled(incident_id), await store.load_sampling_failures(incident_id)
-    )
-    if any(samples.values()) or unsampled:
-        incident = view.incident
-        evidence = build_incident_evidence(
-            samples,
-            started_at=incident.started_at,
-            resolved_at=incident.resolved_at,
-            now=now,
-            baseline_window=settings.sampling.baseline_window,
-            interval_seconds=settings.sampling.interval.total_seconds(),
-            thresholds=evidence_thresholds(settings),
-            unsampled=unsampled,
-        )
-        metrics = build_metric_figures(evidence)
+    started = view.incident.started_at
+    tables = [signal_table(name, rows, started) for name, rows in samples.items() if rows]
+    unsampled = await load_signal_causes(store, incident_id)
+    evidence = build_evidence_for(view, settings, samples, unsampled, now)
+    if evidence is not None:
         # Derived entries are recomputed from the samples on every report, never stored.
         timeline = merge_timeline(timeline, build_derived_entries(evidence))
     return ReportInput(
@@ -147,10 +172,13 @@ async def load_report_input(
         related=related,
         slo_target=settings.slo_target,
         now=now,
-        metrics=metrics,
-        metrics_unknown_reason=reason,
+        metrics=evidence,
+        metrics_unknown_reason=NO_PROMETHEUS,
         signal_tables=tables,
-        chart_links={t.name: chart_url(incident_id, t.name, base_url) for t in tables},
+        chart_links={
+            t.name: chart_url(incident_id, t.name, base_url) for t in tables if t.constant is None
+        },
+        severity_map=settings.severity,
         sampled_service=_sampled_service(view.incident.labels, settings),
     )
 
@@ -163,21 +191,28 @@ def _sampled_service(labels: Mapping[str, str], settings: Settings) -> AffectedS
     return None if found is None else AffectedService(found.label, found.value, sampled=True)
 
 
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Keep the cyclic garbage collector out of one report.
+async def load_signal_causes(store: Store, incident_id: str) -> dict[str, str]:
+    """Why each signal without samples has none: a label its query needs, or its failed
+    queries (Prometheus unreachable, no series, ...), as the report states it."""
+    return signal_causes(
+        await store.load_unsampled(incident_id), await store.load_sampling_failures(incident_id)
+    )
 
-    A large report allocates tens of thousands of short-lived, acyclic objects (timeline
-    entries, samples); the collector's passes over them were a third of the time for
-    10,000 entries and 24 h of samples. Reference counting still frees them at once.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+
+async def render_chart(
+    store: Store, settings: Settings, incident_id: str, signal: str, now: datetime
+) -> str | None:
+    """The SVG of one stored signal with the figures' warning level; None when the
+    incident has no samples of `signal`."""
+    view = await store.load(incident_id)
+    # A resolved incident's chart draws the levels it resolved under, as its figures do.
+    settings = settings.with_figure_snapshot(view.incident.figure_settings)
+    samples = await store.load_samples(incident_id)
+    if signal not in samples:
+        return None
+    unsampled = await load_signal_causes(store, incident_id)
+    evidence = build_evidence_for(view, settings, samples, unsampled, now)
+    return build_chart(view.incident, signal, samples, evidence, now)
 
 
 async def render_report(
@@ -192,29 +227,15 @@ async def render_report(
     """The report as text plus its content type; `base_url` makes chart links absolute."""
     if fmt not in FORMATS:
         raise UnknownFormat(fmt)
-    with paused_gc():
-        return await _render(store, settings, incident_id, fmt, now=now, base_url=base_url)
-
-
-async def _render(
-    store: Store,
-    settings: Settings,
-    incident_id: str,
-    fmt: str,
-    *,
-    now: datetime | None,
-    base_url: str,
-) -> tuple[str, str]:
     samples = await store.load_samples(incident_id)
     now = now or datetime.now(UTC)
     data = await load_report_input(
         store, settings, incident_id, now, samples=samples, base_url=base_url
     )
     report = build_report(data)
-    settings = settings.with_figure_snapshot(data.view.incident.figure_settings)
     if fmt == "json":
         return json.dumps(report_to_json(report), separators=(",", ":")), FORMATS[fmt]
     if fmt == "html":
-        charts = build_charts(data.view.incident, samples, settings, now)
+        charts = build_charts(data, samples)
         return render_report_html(report, data, charts=charts), FORMATS[fmt]
     return render_markdown(report), FORMATS[fmt]

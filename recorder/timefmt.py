@@ -1,16 +1,13 @@
-"""RFC 3339 UTC formatting and parsing for the HTTP API."""
+"""RFC 3339 UTC parsing for the HTTP API; formatting is recorder.evidence.wording's."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from recorder.evidence.wording import rfc3339
 
-def to_rfc3339(value: datetime | None) -> str | None:
-    """`2026-11-28T17:37:03.194Z`-style UTC text, or None."""
-    if value is None:
-        return None
-    text = value.astimezone(UTC).isoformat()
-    return text.replace("+00:00", "Z")
+to_rfc3339 = rfc3339
+"""`2026-11-28T17:37:03.194Z`-style UTC text, or None (the one formatter, in wording)."""
 
 
 def parse_rfc3339(text: str) -> datetime:

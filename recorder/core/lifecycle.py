@@ -248,10 +248,22 @@ def decide_notification(
                 or severity_rank(severity_auto) < severity_rank(incident.severity)
             )
         ):
+            raised_by = next(
+                (
+                    state
+                    for state in sorted(changed_states, key=lambda st: st.starts_at)
+                    if policy.severity_map.get(state.labels.get("severity", "")) == severity_auto
+                ),
+                None,
+            )
+            by_alert = f" by {describe_alert(raised_by)}" if raised_by else ""
             timeline.append(
                 TimelineEntry(
                     at=now,
-                    event=f"Severity raised to {severity_auto} by a new alert",
+                    event=(
+                        f"Severity raised from {incident.severity or 'none'} to {severity_auto}"
+                        f"{by_alert}"
+                    ),
                     action="Severity changed",
                     by=RECORDER,
                     source=RECORDER,

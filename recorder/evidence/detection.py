@@ -3,55 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from recorder.evidence.series import Sample, json_number, rfc3339
-from recorder.evidence.wording import clock, duration_words, percent
+from recorder.evidence.model import DetectionNote, Onset
+from recorder.evidence.series import Sample
+from recorder.evidence.wording import clock, duration, number, percent
 
 _SIGNAL_WORDS = {"error_rate": "error rate", "pool_in_use": "pool"}
+WITHIN_ONE_SAMPLE = "Within one sample"
 
 
-@dataclass(frozen=True, slots=True)
-class Onset:
-    """When a signal crossed its warning level: the crossing that led into the alert.
-
-    That is the last upward crossing at or before the alert fired, or, if the signal only
-    crossed later, the first one after. `since_first_sample` means the signal was already
-    at or above the level at the first stored sample, so the real crossing may be earlier.
-    `value` and `level` are ratios (pool in_use/max, error rate).
-    """
-
-    signal: str
-    at: datetime | None
-    value: float | None
-    level: float | None
-    rule: str
-    since_first_sample: bool = False
-    unknown: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "signal": self.signal,
-            "at": rfc3339(self.at),
-            "value": json_number(self.value),
-            "level": self.level,
-            "rule": self.rule,
-            "since_first_sample": self.since_first_sample,
-            "unknown": self.unknown,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class DetectionNote:
-    """One Detection Quality line: `verdict` is "Good" or "To Improve"."""
-
-    verdict: str
-    text: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"verdict": self.verdict, "text": self.text}
+def within_one_sample(interval_seconds: float | None) -> str:
+    """`within one sample (15 s)`: how a difference no larger than the sampling interval reads."""
+    if not interval_seconds:
+        return "within one sample"
+    return f"within one sample ({number(interval_seconds)} s)"
 
 
 def find_onset(
@@ -81,29 +47,44 @@ def find_onset(
 
 
 def build_detection_notes(
-    onsets: Sequence[Onset], triggered_at: datetime | None, *, good_within: float
+    onsets: Sequence[Onset],
+    triggered_at: datetime | None,
+    *,
+    good_within: float,
+    interval_seconds: float | None,
 ) -> list[DetectionNote]:
-    """One line per known onset: Good when the alert fired within `good_within` seconds
-    of it (or before it), To Improve when the signal crossed its level earlier than that."""
+    """One line per known onset, each carrying the signed difference it states.
+
+    A difference no larger than the sampling interval is not a finding: the line says the
+    two happened within one sample. Otherwise Good when the alert fired before the signal
+    crossed, or within `good_within` seconds after; To Improve when the signal crossed
+    earlier than that (or was already past its level at the first sample).
+    """
     notes: list[DetectionNote] = []
     if triggered_at is None:
         return notes
+    tolerance = interval_seconds or 0.0
     for onset in onsets:
         if onset.at is None or onset.level is None:
             continue
         what = _SIGNAL_WORDS.get(onset.signal, onset.signal)
         level = percent(onset.level)
         lead = (triggered_at - onset.at).total_seconds()
-        if lead <= 0:
-            text = f"alert fired {duration_words(-lead)} before {what} crossed {level}"
-            notes.append(DetectionNote("Good", text))
-            continue
-        crossed = f"{what} crossed {level} at {clock(onset.at)} UTC"
-        if lead <= good_within and not onset.since_first_sample:
-            text = f"alert fired {duration_words(lead)} after onset ({crossed})"
-            notes.append(DetectionNote("Good", text))
+        crossed = f"{what} crossed {level} at {clock(onset.at)}"
+        if abs(lead) <= tolerance and not onset.since_first_sample:
+            text = (
+                f"alert fired and {what} crossed {level} {within_one_sample(interval_seconds)}"
+                f" ({crossed})"
+            )
+            notes.append(DetectionNote(WITHIN_ONE_SAMPLE, text, lead))
+        elif lead < 0:
+            text = f"alert fired {duration(-lead)} before {crossed}"
+            notes.append(DetectionNote("Good", text, lead))
+        elif lead <= good_within and not onset.since_first_sample:
+            text = f"alert fired {duration(lead)} after {crossed}"
+            notes.append(DetectionNote("Good", text, lead))
         else:
             earlier = " or earlier" if onset.since_first_sample else ""
-            text = f"{crossed}{earlier}, {duration_words(lead)} before the alert"
-            notes.append(DetectionNote("To Improve", text))
+            text = f"{crossed}{earlier}, {duration(lead)} before the alert"
+            notes.append(DetectionNote("To Improve", text, lead))
     return notes

@@ -1,7 +1,7 @@
 """Report figures built from stored samples: error rate, errors, pool, downtime, onsets.
 
-Pure: no I/O and no clock. Every figure says how it was computed (`method`) or why it is
-unknown (`unknown`), so the report never guesses.
+Pure: no I/O and no clock. Every figure says how it was computed (`source`) or why it is
+unknown (`unknown_reason`), and carries its text, so the report never guesses or rewords.
 """
 
 from __future__ import annotations
@@ -10,24 +10,24 @@ import math
 import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
 
-from recorder.evidence.detection import DetectionNote, Onset, build_detection_notes, find_onset
+from recorder.evidence.detection import build_detection_notes, find_onset, within_one_sample
+from recorder.evidence.model import DerivedEvent, DetectionNote, Figure, Onset, Thresholds
 from recorder.evidence.series import (
     GAP_FACTOR,
+    VALUE,
     Sample,
     SeriesSummary,
+    between,
     finite,
     in_order,
-    json_number,
     pair_nearest,
-    rfc3339,
     summarize_series,
     time_where,
     typical_interval,
 )
-from recorder.evidence.wording import clock, duration_words, fraction, number, percent
+from recorder.evidence.wording import clock, count, duration, fraction, number, percent
 
 ERROR_RATE = "error_rate"
 """Well-known signal: fraction of failed requests, 0..1."""
@@ -38,53 +38,23 @@ POOL_IN_USE = "pool_in_use"
 POOL_MAX = "pool_max"
 """Well-known signal: database pool size."""
 
-RATIO = "ratio"
+FRACTION = "fraction"
 SECONDS = "seconds"
 PER_MINUTE = "failed requests/minute"
 REQUESTS = "failed requests"
+CONNECTIONS = "connections"
+UNITS: Mapping[str, str] = {
+    ERROR_RATE: FRACTION,
+    ERROR_COUNT: PER_MINUTE,
+    POOL_IN_USE: CONNECTIONS,
+    POOL_MAX: CONNECTIONS,
+}
+"""The unit each well-known signal is measured in (tables and charts print in it)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Thresholds:
-    """Warning and outage levels. Ratios are fractions (0.8 = 80 %)."""
-
-    pool_warning: float = 0.8
-    error_rate_factor: float = 10.0
-    error_rate_min: float = 0.01
-    outage_error_rate: float = 0.05
-    good_detection_seconds: float = 60.0
-
-    def __post_init__(self) -> None:
-        for name in ("pool_warning", "error_rate_min", "outage_error_rate"):
-            value = getattr(self, name)
-            if not 0 < value <= 1:
-                raise ValueError(f"threshold {name}={value!r} must be a fraction in (0, 1]")
-        if self.error_rate_factor <= 0 or self.good_detection_seconds < 0:
-            raise ValueError("error_rate_factor must be > 0 and good_detection_seconds >= 0")
-
-
-@dataclass(frozen=True, slots=True)
-class Figure:
-    """One number for the report with its unit, and how it was derived or why it is unknown."""
-
-    value: float | None
-    unit: str
-    method: str = ""
-    at: datetime | None = None
-    unknown: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "value": json_number(self.value),
-            "unit": self.unit,
-            "method": self.method,
-            "at": rfc3339(self.at),
-            "unknown": self.unknown,
-        }
-
-
-def _unknown(unit: str, reason: str) -> Figure:
-    return Figure(value=None, unit=unit, unknown=reason)
+def unit_of(signal: str) -> str:
+    """The unit a well-known signal is measured in; "" for any other signal."""
+    return UNITS.get(signal, "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,30 +78,7 @@ class PoolPeak:
         """`100/100`, as the report prints it."""
         if self.in_use is None or self.max is None:
             return None
-        return f"{number(self.in_use)}/{number(self.max)}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "in_use": self.in_use,
-            "max": self.max,
-            "ratio": self.ratio,
-            "text": self.text,
-            "at": rfc3339(self.at),
-            "method": self.method,
-            "unknown": self.unknown,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class DerivedEvent:
-    """A timeline entry computed from samples (the lead maps it to a DERIVED TimelineEntry)."""
-
-    at: datetime
-    event: str
-    signal: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"at": rfc3339(self.at), "event": self.event, "signal": self.signal}
+        return fraction(self.in_use, self.max)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,24 +87,29 @@ class Evidence:
 
     Ratios are fractions (0.992 = 99.2 %), durations float seconds. `error_rate_normal`
     is the baseline median, `error_rate_mean`/`_peak` cover the incident; `error_count_peak`
-    is failed requests per minute, `errors_total` failed requests over the incident;
-    `downtime` is None (with `unknown`) without error-rate samples, and the report then
-    falls back to the incident's duration, marked as such. `onsets` holds one entry per
-    warning signal (error_rate, pool_in_use), `onset` the earliest known one.
+    is failed requests per minute. `errors_total` (failed requests) and `downtime` cover
+    the evidence window: from the earlier of onset and triggered at (`window_start`) to
+    the incident's end, so errors before the alert count. Without error-rate samples
+    `downtime` is unknown with the cause. `onsets` holds one entry per warning signal
+    (error_rate, pool_in_use), `onset` the earliest known one. `interval_seconds` is the
+    sampling interval: differences within it are stated as "within one sample".
     """
 
     incident_start: datetime
     incident_end: datetime
+    window_start: datetime
     baseline_start: datetime | None
     baseline_end: datetime
     triggered_at: datetime | None
     thresholds: Thresholds
+    interval_seconds: float | None
     error_rate_normal: Figure
     error_rate_mean: Figure
     error_rate_peak: Figure
     error_count_peak: Figure
     errors_total: Figure
     pool_peak: PoolPeak
+    pool_peak_usage: Figure
     pool_time_at_max: Figure
     downtime: Figure
     onsets: tuple[Onset, ...]
@@ -168,32 +120,28 @@ class Evidence:
     signals: tuple[SeriesSummary, ...]
     unsampled: Mapping[str, str] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data: RFC 3339 times, NaN/Inf as null, seconds as floats."""
-        t = self.thresholds
+    @property
+    def figures(self) -> dict[str, Figure]:
+        """The Metrics figures by report name, in report order."""
         return {
-            "incident_start": rfc3339(self.incident_start),
-            "incident_end": rfc3339(self.incident_end),
-            "baseline_start": rfc3339(self.baseline_start),
-            "baseline_end": rfc3339(self.baseline_end),
-            "triggered_at": rfc3339(self.triggered_at),
-            "thresholds": {name: getattr(t, name) for name in Thresholds.__dataclass_fields__},
-            "error_rate_normal": self.error_rate_normal.to_dict(),
-            "error_rate_mean": self.error_rate_mean.to_dict(),
-            "error_rate_peak": self.error_rate_peak.to_dict(),
-            "error_count_peak": self.error_count_peak.to_dict(),
-            "errors_total": self.errors_total.to_dict(),
-            "pool_peak": self.pool_peak.to_dict(),
-            "pool_time_at_max": self.pool_time_at_max.to_dict(),
-            "downtime": self.downtime.to_dict(),
-            "onsets": [o.to_dict() for o in self.onsets],
-            "onset": self.onset.to_dict() if self.onset else None,
-            "time_to_detect": self.time_to_detect.to_dict(),
-            "detection_quality": [n.to_dict() for n in self.detection_quality],
-            "derived_timeline": [e.to_dict() for e in self.derived_timeline],
-            "signals": [s.to_dict() for s in self.signals],
-            "unsampled": dict(self.unsampled),
+            f.name: f
+            for f in (
+                self.error_rate_normal,
+                self.error_rate_mean,
+                self.error_rate_peak,
+                self.error_count_peak,
+                self.errors_total,
+                self.pool_peak_usage,
+                self.pool_time_at_max,
+            )
         }
+
+    def reason(self, signal: str) -> str | None:
+        """Why `signal` has no usable samples, or None when it has some."""
+        figure = {ERROR_RATE: self.error_rate_normal, ERROR_COUNT: self.error_count_peak}.get(
+            signal
+        )
+        return figure.unknown_reason if figure is not None else None
 
 
 _Absent = Callable[[str], "str | None"]
@@ -208,25 +156,29 @@ class _Window:
     triggered_at: datetime | None
     max_hold: float | None
 
-    def baseline(self, samples: Sequence[Sample]) -> tuple[Sample, ...]:
-        lo = self.baseline_start
-        return tuple(s for s in samples if (lo is None or s.at >= lo) and s.at < self.baseline_end)
+    # Every series here is time-ordered (build_evidence sorts once): windows are slices.
+    def baseline(self, samples: Sequence[Sample]) -> Sequence[Sample]:
+        return between(samples, self.baseline_start, self.baseline_end, include_hi=False)
 
-    def incident(self, samples: Sequence[Sample]) -> tuple[Sample, ...]:
-        return tuple(s for s in samples if self.start <= s.at <= self.end)
+    def incident(
+        self, samples: Sequence[Sample], start: datetime | None = None
+    ) -> Sequence[Sample]:
+        return between(samples, self.start if start is None else start, self.end)
 
-    def searched(self, samples: Sequence[Sample]) -> tuple[Sample, ...]:
-        lo = self.baseline_start
-        return tuple(s for s in samples if (lo is None or s.at >= lo) and s.at <= self.end)
+    def searched(self, samples: Sequence[Sample]) -> Sequence[Sample]:
+        return between(samples, self.baseline_start, self.end)
+
+    @property
+    def day(self) -> date:
+        return self.start.date()
 
     @property
     def reference(self) -> datetime:
         """When the alert fired (or, unknown, when the incident started): onsets lead to it."""
         return self.triggered_at or self.start
 
-    @property
-    def span(self) -> str:
-        return f"{clock(self.start)}–{clock(self.end)} UTC"
+    def span(self, start: datetime | None = None) -> str:
+        return f"{clock(start or self.start, self.day)}–{clock(self.end, self.day)}"
 
 
 def build_evidence(
@@ -238,6 +190,7 @@ def build_evidence(
     triggered_at: datetime | None,
     thresholds: Thresholds | None = None,
     unsampled: Mapping[str, str] | None = None,
+    configured: Sequence[str] | None = None,
     baseline_start: datetime | None = None,
     sample_interval_seconds: float | None = None,
     summarize: bool = True,
@@ -248,13 +201,18 @@ def build_evidence(
     not print.
 
     `baseline_end` is the incident's `started_at`: "normal" comes from samples in
-    [baseline_start, baseline_end). Incident figures use samples in [incident_start,
-    incident_end] (`incident_end` = resolved_at, or "now" passed in for an open incident).
+    [baseline_start, baseline_end). Mean and peak use samples in [incident_start,
+    incident_end] (`incident_end` = resolved_at, or "now" passed in for an open incident);
+    downtime and failed requests start at the earlier of the onset and `incident_start`.
     Onsets are searched from `baseline_start` to `incident_end`, since a signal usually
-    crosses its warning level before the alert fires. `unsampled` maps a signal name to
-    why it was not sampled (e.g. a missing label). `sample_interval_seconds` bounds how
-    long one sample's value is held in integrations (2.5 intervals) and finds gaps; when
-    None it is the median spacing of the samples.
+    crosses its warning level before the alert fires.
+
+    `unsampled` maps a signal name to the cause it has no samples (a missing label,
+    Prometheus unreachable, ...): that cause is what every figure it feeds reads.
+    `configured` names the signals sampling is configured for (None: unknown); a signal
+    outside it reads "no such signal configured". `sample_interval_seconds` bounds how
+    long one sample's value is held in integrations (2.5 intervals), finds gaps and sets
+    what "within one sample" means; when None it is the median spacing of the samples.
     """
     if incident_end < incident_start:
         raise ValueError("incident_end is before incident_start")
@@ -274,38 +232,49 @@ def build_evidence(
     def absent(name: str) -> str | None:
         if name in skipped:
             return f"{name} was not sampled: {skipped[name]}"
+        if configured is not None and name not in configured and not samples_by_signal.get(name):
+            return f"no {name} signal configured"
         if not samples_by_signal.get(name):
-            return f"no {name} samples are stored"
+            return f"no {name} samples stored for this incident"
         if not series[name]:
             return f"every stored {name} sample is NaN or infinite"
         return None
 
-    normal, rate_figures, rate_onset, rate_events = _error_rate(series, window, th, absent)
-    count_peak, total = _errors(series, window, absent)
-    pool_peak, at_max, pool_onset, pool_events = _pool(series, window, th, absent)
+    normal, mean, peak, rate_onset, rate_events = _error_rate(series, window, th, absent)
+    pool_peak, usage, at_max, pool_onset, pool_events = _pool(series, window, th, absent)
     onsets = (rate_onset, pool_onset)
     known = [o for o in onsets if o.at is not None]
     onset = min(known, key=lambda o: o.at or incident_start) if known else None
+    window_start = min(incident_start, onset.at) if onset and onset.at else incident_start
+    count_peak, total = _errors(series, window, window_start, absent)
     return Evidence(
         incident_start=incident_start,
         incident_end=incident_end,
+        window_start=window_start,
         baseline_start=baseline_start,
         baseline_end=baseline_end,
         triggered_at=triggered_at,
         thresholds=th,
+        interval_seconds=interval,
         error_rate_normal=normal,
-        error_rate_mean=rate_figures[0],
-        error_rate_peak=rate_figures[1],
+        error_rate_mean=mean,
+        error_rate_peak=peak,
         error_count_peak=count_peak,
         errors_total=total,
         pool_peak=pool_peak,
+        pool_peak_usage=usage,
         pool_time_at_max=at_max,
-        downtime=rate_figures[2],
+        downtime=_downtime(series, window, window_start, th, absent),
         onsets=onsets,
         onset=onset,
-        time_to_detect=_time_to_detect(onset, triggered_at),
+        time_to_detect=_time_to_detect(onset, triggered_at, interval),
         detection_quality=tuple(
-            build_detection_notes(onsets, triggered_at, good_within=th.good_detection_seconds)
+            build_detection_notes(
+                onsets,
+                triggered_at,
+                good_within=th.good_detection_seconds,
+                interval_seconds=interval,
+            )
         ),
         derived_timeline=tuple(sorted(rate_events + pool_events, key=lambda e: e.at)),
         signals=tuple(
@@ -317,53 +286,59 @@ def build_evidence(
     )
 
 
+def _rate(name: str, value: float, source: str, at: datetime | None, day: date) -> Figure:
+    suffix = f" at {clock(at, day)}" if at is not None else ""
+    return Figure(name, value, FRACTION, f"{percent(value)}{suffix}", source, at=at)
+
+
 def _error_rate(
     series: Mapping[str, tuple[Sample, ...]],
     w: _Window,
     th: Thresholds,
     absent: _Absent,
-) -> tuple[Figure, tuple[Figure, Figure, Figure], Onset, list[DerivedEvent]]:
+) -> tuple[Figure, Figure, Figure, Onset, list[DerivedEvent]]:
     rule = f"error rate ≥ {number(th.error_rate_factor)}× normal and ≥ {percent(th.error_rate_min)}"
+    names = ("normal_error_rate", "error_rate_mean", "error_rate_peak")
     reason = absent(ERROR_RATE)
     if reason is not None:
-        return (
-            _unknown(RATIO, reason),
-            (_unknown(RATIO, reason), _unknown(RATIO, reason), _unknown(SECONDS, reason)),
-            Onset(ERROR_RATE, None, None, None, rule, unknown=reason),
-            [],
-        )
+        unknown = [Figure.unknown(name, FRACTION, ERROR_RATE, reason) for name in names]
+        onset = Onset(ERROR_RATE, None, None, None, rule, unknown=reason)
+        return unknown[0], unknown[1], unknown[2], onset, []
     samples = series[ERROR_RATE]
     base = w.baseline(samples)
     if base:
-        normal = Figure(
-            statistics.median(s.value for s in base),
-            RATIO,
-            f"median of {len(base)} error_rate samples "
-            f"{clock(base[0].at)}–{clock(base[-1].at)} UTC, before the incident started",
+        source = (
+            f"median of {len(base)} error_rate samples {clock(base[0].at, w.day)}"
+            f"–{clock(base[-1].at, w.day)}, before the incident started"
         )
-        level = max(th.error_rate_factor * (normal.value or 0.0), th.error_rate_min)
+        normal = _rate(names[0], statistics.median(s.value for s in base), source, None, w.day)
+        level = max(th.error_rate_factor * float(normal.value or 0.0), th.error_rate_min)
     else:
-        normal = _unknown(RATIO, "no error_rate samples before the incident started")
+        normal = Figure.unknown(
+            names[0], FRACTION, ERROR_RATE, "no error_rate samples before the incident started"
+        )
         level = th.error_rate_min
         rule += " (normal unknown: the floor alone applies)"
+    # A level of 0 (floor 0, normal 0) would make every sample a crossing: any error is one.
+    level = max(level, _SMALLEST_RATE)
     inside = w.incident(samples)
     if inside:
-        mean = Figure(
-            math.fsum(s.value for s in inside) / len(inside),
-            RATIO,
-            f"mean of {len(inside)} error_rate samples, {w.span}",
+        mean_value = math.fsum(s.value for s in inside) / len(inside)
+        mean = _rate(
+            names[1],
+            mean_value,
+            f"mean of {len(inside)} error_rate samples, {w.span()}",
+            None,
+            w.day,
         )
-        top = max(inside, key=lambda s: s.value)
-        peak = Figure(top.value, RATIO, f"highest of {len(inside)} error_rate samples", top.at)
+        top = max(inside, key=VALUE)
+        peak = _rate(
+            names[2], top.value, f"highest of {len(inside)} error_rate samples", top.at, w.day
+        )
     else:
-        mean = peak = _unknown(RATIO, f"no error_rate samples inside the incident ({w.span})")
-    downtime = _step_figure(
-        samples,
-        lambda v: v > th.outage_error_rate,
-        w,
-        f"time with error rate > {percent(th.outage_error_rate)}",
-        ERROR_RATE,
-    )
+        reason = f"no error_rate samples inside the incident ({w.span()})"
+        mean = Figure.unknown(names[1], FRACTION, ERROR_RATE, reason)
+        peak = Figure.unknown(names[2], FRACTION, ERROR_RATE, reason)
     onset = find_onset(
         ERROR_RATE, w.searched(samples), level=level, rule=rule, reference=w.reference
     )
@@ -376,7 +351,7 @@ def _error_rate(
                 ERROR_RATE,
             )
         )
-    if peak.at is not None and peak.value is not None:
+    if peak.at is not None and isinstance(peak.value, float):
         events.append(
             DerivedEvent(peak.at, f"Error rate peaked at {percent(peak.value)}", ERROR_RATE)
         )
@@ -387,41 +362,80 @@ def _error_rate(
                     back.at, f"Error rate back to normal ({percent(back.value)})", ERROR_RATE
                 )
             )
-    return normal, (mean, peak, downtime), onset, events
+    return normal, mean, peak, onset, events
+
+
+_SMALLEST_RATE = 1e-12
+
+
+def _downtime(
+    series: Mapping[str, tuple[Sample, ...]],
+    w: _Window,
+    start: datetime,
+    th: Thresholds,
+    absent: _Absent,
+) -> Figure:
+    reason = absent(ERROR_RATE)
+    if reason is not None:
+        return Figure.unknown("downtime", SECONDS, ERROR_RATE, reason)
+    return _step_figure(
+        "downtime",
+        series[ERROR_RATE],
+        lambda v: v > th.outage_error_rate,
+        w,
+        start,
+        f"time with error rate above {percent(th.outage_error_rate)}",
+        ERROR_RATE,
+    )
 
 
 def _errors(
-    series: Mapping[str, tuple[Sample, ...]], w: _Window, absent: _Absent
+    series: Mapping[str, tuple[Sample, ...]], w: _Window, start: datetime, absent: _Absent
 ) -> tuple[Figure, Figure]:
+    names = ("peak_error_count", "total_failed_requests")
     reason = absent(ERROR_COUNT)
+    if reason is None and not w.incident(series[ERROR_COUNT], start):
+        reason = f"no error_count samples inside the incident ({w.span(start)})"
     if reason is not None:
-        return _unknown(PER_MINUTE, reason), _unknown(REQUESTS, reason)
-    samples = series[ERROR_COUNT]
-    inside = w.incident(samples)
-    if not inside:
-        reason = f"no error_count samples inside the incident ({w.span})"
-        return _unknown(PER_MINUTE, reason), _unknown(REQUESTS, reason)
-    top = max(inside, key=lambda s: s.value)
-    peak = Figure(top.value, PER_MINUTE, f"highest of {len(inside)} error_count samples", top.at)
+        return (
+            Figure.unknown(names[0], PER_MINUTE, ERROR_COUNT, reason),
+            Figure.unknown(names[1], REQUESTS, ERROR_COUNT, reason),
+        )
+    counted = w.incident(series[ERROR_COUNT], start)
+    top = max(counted, key=VALUE)
+    per_minute = round(top.value)  # a count of requests: whole, in JSON as in text
+    peak = Figure(
+        names[0],
+        per_minute,
+        PER_MINUTE,
+        f"{count(per_minute)} {PER_MINUTE} at {clock(top.at, w.day)}",
+        f"highest of {len(counted)} error_count samples, {w.span(start)}",
+        at=top.at,
+    )
     # error_count(t) counts failures in the minute before t, so it describes the time since
-    # the previous sample: add value × (that time, clipped to the incident, at most 60 s) / 60.
+    # the previous sample: add value × (that time, clipped to the window, at most 60 s) / 60.
     total = clipped = 0.0
-    since = w.start
-    for cur in inside:
-        span = (cur.at - since).total_seconds()
-        clipped += max(span - 60.0, 0.0)
-        total += cur.value * min(span, 60.0) / 60.0
-        since = cur.at
-    tail = (w.end - inside[-1].at).total_seconds()
+    since = start.timestamp()
+    for cur in counted:
+        at = cur.at.timestamp()
+        span = at - since
+        if span > 60.0:
+            clipped += span - 60.0
+            total += cur.value
+        else:
+            total += cur.value * span / 60.0
+        since = at
+    tail = (w.end - counted[-1].at).total_seconds()
     if w.max_hold is not None and tail > w.max_hold:
         clipped += tail
     method = (
-        f"sum over {len(inside)} error_count samples (failures in the preceding minute) of "
-        "value × seconds since the previous sample (inside the incident, at most 60) / 60"
+        f"sum over {len(counted)} error_count samples {w.span(start)} (failures in the "
+        "preceding minute) of value × seconds since the previous sample (at most 60) / 60"
     )
     if clipped > 0:
-        method += f"; lower bound: {duration_words(clipped)} of sampling gaps are not counted"
-    return peak, Figure(total, REQUESTS, method)
+        method += f"; lower bound: {duration(clipped)} of sampling gaps are not counted"
+    requests = round(total)
+    return peak, Figure(names[1], requests, REQUESTS, f"{count(requests)} {REQUESTS}", method)
 
 
 def _pool(
@@ -429,8 +443,9 @@ def _pool(
     w: _Window,
     th: Thresholds,
     absent: _Absent,
-) -> tuple[PoolPeak, Figure, Onset, list[DerivedEvent]]:
+) -> tuple[PoolPeak, Figure, Figure, Onset, list[DerivedEvent]]:
     rule = f"pool in use ≥ {percent(th.pool_warning)} of max"
+    source = "peak of pool_in_use ÷ pool_max"
     reason = absent(POOL_IN_USE) or absent(POOL_MAX)
     pairs = [] if reason else pair_nearest(series[POOL_IN_USE], series[POOL_MAX])
     pairs = [p for p in pairs if p[2] > 0]
@@ -438,10 +453,15 @@ def _pool(
         reason = "pool_max is never above 0, so usage cannot be computed"
     if reason is not None:
         peak_in_use = w.incident(series.get(POOL_IN_USE, ()))
-        top = max(peak_in_use, key=lambda s: s.value) if peak_in_use else None
+        top = max(peak_in_use, key=VALUE) if peak_in_use else None
+        usage = Figure.unknown("pool_peak_usage", FRACTION, source, reason)
+        if top is not None:
+            text = f"{count(top.value)} {CONNECTIONS} in use (share unknown: {reason})"
+            usage = Figure.unknown("pool_peak_usage", FRACTION, source, reason, text)
         return (
             PoolPeak(top.value if top else None, None, top.at if top else None, unknown=reason),
-            _unknown(SECONDS, reason),
+            usage,
+            Figure.unknown("time_at_pool_max", SECONDS, "pool_in_use = pool_max", reason),
             Onset(POOL_IN_USE, None, None, None, rule, unknown=reason),
             [],
         )
@@ -449,14 +469,27 @@ def _pool(
     by_time = {at: (used, size) for at, used, size in pairs}
     inside = w.incident(ratios)
     if inside:
-        top = max(inside, key=lambda s: s.value)
+        top = max(inside, key=VALUE)
         used, size = by_time[top.at]
-        peak = PoolPeak(
-            used, size, top.at, f"highest in_use/max of {len(inside)} samples, {w.span}"
+        method = f"highest in_use/max of {len(inside)} samples, {w.span()}"
+        peak = PoolPeak(used, size, top.at, method)
+        text = (
+            f"{fraction(used, size)} {CONNECTIONS} ({percent(top.value)}) at {clock(top.at, w.day)}"
         )
+        usage = Figure("pool_peak_usage", top.value, FRACTION, text, method, at=top.at)
     else:
-        peak = PoolPeak(None, None, None, unknown=f"no pool samples inside the incident ({w.span})")
-    at_max = _step_figure(ratios, lambda r: r >= 1.0, w, "time with in_use ≥ max", "pool")
+        reason = f"no pool samples inside the incident ({w.span()})"
+        peak = PoolPeak(None, None, None, unknown=reason)
+        usage = Figure.unknown("pool_peak_usage", FRACTION, source, reason)
+    at_max = _step_figure(
+        "time_at_pool_max",
+        ratios,
+        lambda r: r >= 1.0,
+        w,
+        w.start,
+        "time with in_use at max",
+        "pool",
+    )
     onset = find_onset(
         POOL_IN_USE, w.searched(ratios), level=th.pool_warning, rule=rule, reference=w.reference
     )
@@ -480,28 +513,46 @@ def _pool(
             text = f"Database connections normalized ({fraction(used, size)})"
             events.append(DerivedEvent(ratio.at, text, POOL_IN_USE))
             full = False
-    return peak, at_max, onset, events
+    return peak, usage, at_max, onset, events
 
 
-def _step_figure(
-    samples: Sequence[Sample], condition: Callable[[float], bool], w: _Window, what: str, name: str
+def _step_figure(  # noqa: PLR0917 - one call per figure, each argument named at the call
+    name: str,
+    samples: Sequence[Sample],
+    condition: Callable[[float], bool],
+    w: _Window,
+    start: datetime,
+    what: str,
+    signal: str,
 ) -> Figure:
-    cover = time_where(samples, condition, start=w.start, end=w.end, max_hold=w.max_hold)
-    duration = (w.end - w.start).total_seconds()
+    cover = time_where(samples, condition, start=start, end=w.end, max_hold=w.max_hold)
+    span = (w.end - start).total_seconds()
     if cover.covered <= 0:
-        return _unknown(SECONDS, f"no {name} samples cover the incident ({w.span})")
-    hold = f"at most {number(w.max_hold)} s" if w.max_hold else "no limit"
+        reason = f"no {signal} samples cover the incident ({w.span(start)})"
+        return Figure.unknown(name, SECONDS, signal, reason)
+    hold = f" (at most {number(w.max_hold)} s)" if w.max_hold else ""
     method = (
-        f"{what}, step-wise (each sample holds until the next, {hold}), inside {w.span}; "
-        f"samples cover {number(cover.covered)} of {number(duration)} s"
+        f"{what}, {w.span(start)}, step-wise: each sample holds until the next{hold};"
+        f" samples cover {number(cover.covered)} of {number(span)} s"
     )
-    return Figure(cover.matched, SECONDS, method)
+    return Figure(name, cover.matched, SECONDS, duration(cover.matched), method)
 
 
-def _time_to_detect(onset: Onset | None, triggered_at: datetime | None) -> Figure:
+def _time_to_detect(
+    onset: Onset | None, triggered_at: datetime | None, interval: float | None
+) -> Figure:
+    name, source = "time_to_detect", "triggered_at − onset"
     if onset is None or onset.at is None:
-        return _unknown(SECONDS, "no signal onset")
+        return Figure.unknown(name, SECONDS, source, "no signal onset")
     if triggered_at is None:
-        return _unknown(SECONDS, "trigger time unknown")
-    method = f"triggered at − onset ({onset.signal} crossed its warning level)"
-    return Figure((triggered_at - onset.at).total_seconds(), SECONDS, method, onset.at)
+        return Figure.unknown(name, SECONDS, source, "trigger time unknown")
+    seconds = (triggered_at - onset.at).total_seconds()
+    notes = []
+    if seconds < 0:
+        notes.append("negative: the signal crossed its warning level after the alert fired")
+    if interval and abs(seconds) <= interval and not onset.since_first_sample:
+        notes.append(f"{within_one_sample(interval)}: not a finding")
+    note = "; ".join(notes) or None
+    text = duration(seconds) + (f" ({note})" if note else "")
+    source = f"triggered_at − onset ({onset.signal} crossed its warning level)"
+    return Figure(name, seconds, SECONDS, text, source, note=note, at=onset.at)

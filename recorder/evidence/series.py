@@ -5,10 +5,13 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from recorder.evidence.wording import rfc3339
 
 GAP_FACTOR = 2.5
 """Consecutive samples further apart than this many sampling intervals leave a gap."""
@@ -81,23 +84,25 @@ class SeriesSummary:
         }
 
 
-def rfc3339(at: datetime | None) -> str | None:
-    """RFC 3339 UTC text with a `Z`, milliseconds only when there are any."""
-    if at is None:
-        return None
-    utc = at.astimezone(UTC)
-    spec = "milliseconds" if utc.microsecond else "seconds"
-    return utc.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
-
-
-def json_number(value: float | None) -> float | None:
-    """The value, or None where JSON has no number for it (NaN, ±Inf)."""
-    return value if value is not None and math.isfinite(value) else None
+AT = operator.attrgetter("at")
+"""A sample's time: the sort and search key (C-level, unlike a lambda)."""
+VALUE = operator.attrgetter("value")
+"""A sample's value: the key of peaks."""
 
 
 def in_order(samples: Sequence[Sample]) -> tuple[Sample, ...]:
     """The samples sorted by time (stable, so equal instants keep their order)."""
-    return tuple(sorted(samples, key=lambda s: s.at))
+    return tuple(sorted(samples, key=AT))
+
+
+def between(
+    samples: Sequence[Sample], lo: datetime | None, hi: datetime, *, include_hi: bool = True
+) -> Sequence[Sample]:
+    """The time-ordered `samples` from `lo` (inclusive; None: the first) to `hi` (inclusive
+    unless `include_hi` is False), by binary search rather than a scan."""
+    start = 0 if lo is None else bisect.bisect_left(samples, lo, key=AT)
+    search = bisect.bisect_right if include_hi else bisect.bisect_left
+    return samples[start : search(samples, hi, lo=start, key=AT)]
 
 
 def finite(samples: Sequence[Sample]) -> tuple[Sample, ...]:
@@ -224,9 +229,11 @@ def pair_nearest(
     times = [s.at.timestamp() for s in right_sorted]
     last = len(times) - 1
     pairs: list[tuple[datetime, float, float]] = []
+    i = 0  # both sides are in time order: walk them together instead of searching
     for sample in in_order(finite(left)):
         at = sample.at.timestamp()
-        i = bisect.bisect_left(times, at)
+        while i <= last and times[i] < at:
+            i += 1
         if i == 0:
             best = 0
         elif i > last:

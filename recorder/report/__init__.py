@@ -1,4 +1,4 @@
-"""Postmortem report: pure figures, Markdown and JSON forms built from stored incident data."""
+"""Postmortem report: pure figures, Markdown, JSON and HTML forms built from stored data."""
 
 from __future__ import annotations
 
@@ -6,27 +6,19 @@ from recorder.report.assembly import build_report
 from recorder.report.document import report_to_json
 from recorder.report.markdown import render_markdown
 from recorder.report.model import (
-    Figure,
     HumanText,
     Instant,
-    MetricFigures,
-    Onset,
     Report,
     ReportInput,
     SignalTable,
-    Unknown,
 )
 
 __all__ = [
-    "Figure",
     "HumanText",
     "Instant",
-    "MetricFigures",
-    "Onset",
     "Report",
     "ReportInput",
     "SignalTable",
-    "Unknown",
     "build_report",
     "render_markdown",
     "report_to_json",

@@ -5,29 +5,28 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC
 
-from recorder.core.durations import format_duration
 from recorder.core.events import LINK_KINDS
 from recorder.core.incident import HUMAN_FIELDS, AlertState, Incident, TimelineKind
+from recorder.core.lifecycle import build_title, severity_rank
+from recorder.evidence.model import Figure
+from recorder.evidence.wording import clock, day, duration
 from recorder.report.figures import (
     build_availability_figures,
     build_error_figures,
     build_instants,
     build_time_figures,
-    format_clock,
-    format_day,
     opened_by_pagerduty,
 )
 from recorder.report.model import (
     AffectedService,
-    Figure,
     HumanText,
     Link,
     RelatedIncident,
     Report,
     ReportInput,
-    Unknown,
 )
 from recorder.report.template import PROMPTS
+from recorder.report.text import compose_text
 
 SERVICE_LABELS: tuple[str, ...] = ("service", "job", "namespace")
 RUNBOOK_ANNOTATIONS: tuple[str, ...] = ("runbook_url", "runbook")
@@ -53,10 +52,7 @@ def build_report(data: ReportInput) -> Report:
     actions = tuple(e for e in data.timeline if e.kind in ACTION_KINDS)
     instants = build_instants(data)
     figures = build_time_figures(data, instants)
-    duration = figures["duration"]
-    figures |= build_availability_figures(
-        data, _seconds(duration), duration.source, ongoing=ongoing
-    )
+    figures |= build_availability_figures(data, ongoing=ongoing)
     figures |= build_error_figures(data)
     label_sets = _label_sets(data)
     services = _services(label_sets, data.sampled_service)
@@ -67,9 +63,21 @@ def build_report(data: ReportInput) -> Report:
     }
     summary = human["summary"].text
     quality, quality_unknown = _detection_quality(data)
+    title = _title(data)
+    text = compose_text(
+        title=title,
+        opened_by=incident.opened_by,
+        alert_names=alert_names,
+        instants=instants,
+        figures=figures,
+        acknowledged_by=incident.acknowledged_by,
+        resolved_by=incident.resolved_by,
+        human=human,
+        generated_at=data.now,
+    )
     return Report(
         incident_id=incident.id,
-        title=incident.title,
+        title=title,
         status=incident.status,
         severity=incident.severity,
         opened_by=incident.opened_by,
@@ -91,6 +99,7 @@ def build_report(data: ReportInput) -> Report:
         resolved_by=incident.resolved_by,
         detection_quality=quality,
         detection_quality_unknown=quality_unknown,
+        detection_notes=data.metrics.detection_quality if data.metrics else (),
         timeline=tuple(data.timeline),
         immediate_actions=actions[:IMMEDIATE_ACTIONS_SHOWN],
         immediate_actions_more=max(0, len(actions) - IMMEDIATE_ACTIONS_SHOWN),
@@ -101,7 +110,29 @@ def build_report(data: ReportInput) -> Report:
         pagerduty=incident.pagerduty,
         signal_tables=tuple(data.signal_tables),
         chart_links=dict(data.chart_links),
+        text=text,
     )
+
+
+def _title(data: ReportInput) -> str:
+    """The incident's title; an automatic one names the highest-severity alert, with
+    "+N more" when other alert names fired too. A title people set is kept as it is."""
+    incident = data.view.incident
+    alerts = _alerts_in_order(data)
+    automatic = {build_title(incident.labels), *(build_title(a.labels) for a in alerts)}
+    if not alerts or incident.title not in automatic:
+        return incident.title
+    unranked = (1_000_000, "")
+
+    def rank(alert: AlertState) -> tuple[int, str]:
+        mapped = data.severity_map.get(alert.labels.get("severity", ""))
+        return severity_rank(mapped) if mapped else unranked
+
+    top = min(alerts, key=rank)  # stable: the earliest of the most severe
+    names = _distinct(a.labels.get("alertname", "") for a in alerts)
+    others = len([n for n in names if n != top.labels.get("alertname", "")])
+    title = build_title(top.labels)
+    return f"{title} (+{others} more)" if others else title
 
 
 def _seconds(figure: Figure) -> float:
@@ -149,14 +180,16 @@ def _services(
 
 
 def _detection_quality(data: ReportInput) -> tuple[tuple[str, ...], str | None]:
-    if data.metrics is None:
+    evidence = data.metrics
+    if evidence is None:
         return (), data.metrics_unknown_reason
-    lines = data.metrics.detection_quality
-    if isinstance(lines, Unknown):
-        return (), lines.reason
-    if not lines:
-        return (), "no signal reached its warning level"
-    return tuple(lines), None
+    lines = tuple(note.line for note in evidence.detection_quality)
+    if lines:
+        return lines, None
+    reasons = [f"{o.signal}: {o.unknown}" for o in evidence.onsets if o.unknown]
+    if evidence.triggered_at is None:
+        return (), "trigger time unknown"
+    return (), "; ".join(reasons) or "no signal reached its warning level"
 
 
 def _links(data: ReportInput) -> tuple[Link, ...]:
@@ -197,7 +230,7 @@ def _draft_summary(
 ) -> str:
     """One paragraph from stored facts only: when, what fired, where, ack, resolution."""
     started = incident.started_at.astimezone(UTC)
-    day = started.date()
+    on = started.date()
     if alert_names:
         quoted = ", ".join(f'"{name}"' for name in alert_names)
         what = f"the alert{'s' if len(alert_names) > 1 else ''} {quoted} fired"
@@ -209,7 +242,7 @@ def _draft_summary(
     if services:
         where = " for " + ", ".join(f"{s.label} {s.value}" for s in services)
     severity = f" (severity {incident.severity})" if incident.severity else ""
-    parts = [f"On {format_day(started)} at {format_clock(started)}, {what}{where}{severity}."]
+    parts = [f"On {day(started)} at {clock(started)}, {what}{where}{severity}."]
 
     ack = figures["time_to_acknowledge"]
     if ack.value is None:
@@ -218,11 +251,11 @@ def _draft_summary(
         by = f" by {incident.acknowledged_by}" if incident.acknowledged_by else ""
         parts.append(f"It was acknowledged after {ack.text}{by}.")
     if incident.resolved_at is None:
-        parts.append(f"It is ongoing ({format_duration(_seconds(figures['duration']))} so far).")
+        parts.append(f"It is ongoing ({duration(_seconds(figures['duration']))} so far).")
     else:
-        resolved = format_clock(incident.resolved_at, day)
+        resolved = clock(incident.resolved_at, on)
         parts.append(f"It was resolved at {resolved} after {figures['time_to_resolve'].text}.")
     downtime = figures["downtime"]
-    if downtime.note is None:
+    if downtime.value is not None and downtime.note is None:
         parts.append(f"Total downtime: {downtime.text}.")
     return " ".join(parts)

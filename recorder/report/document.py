@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from recorder.core.incident import TimelineEntry
-from recorder.report.figures import format_day, format_rfc3339
-from recorder.report.model import Figure, Instant, Report
+from recorder.evidence.model import Figure
+from recorder.evidence.wording import day, rfc3339
+from recorder.report.model import Instant, Report
 
 FORMAT_VERSION = 1
 
@@ -31,16 +32,26 @@ def report_to_json(report: Report) -> dict[str, Any]:
         "format_version": FORMAT_VERSION,
         "incident_id": report.incident_id,
         "title": report.title,
-        "date": format_day(started) if started else None,
+        "date": day(started) if started else None,
         "status": report.status.value,
         "severity": report.severity,
         "opened_by": report.opened_by,
         "ongoing": report.ongoing,
-        "generated_at": format_rfc3339(report.generated_at),
+        "generated_at": rfc3339(report.generated_at),
         "acknowledged_by": report.acknowledged_by,
         "resolved_by": report.resolved_by,
         "instants": {name: _instant(i) for name, i in report.instants.items()},
         "figures": {name: _figure(f) for name, f in report.figures.items()},
+        "text": {
+            "alert_names": report.text.alert_names,
+            "triggered": report.text.triggered,
+            "detection": report.text.detection,
+            "acknowledgment": report.text.acknowledgment,
+            "during": report.text.during,
+            "downtime": report.text.downtime,
+            "normal_error_rate": report.text.normal_error_rate,
+            "resolution": report.text.resolution,
+        },
         "summary": {"text": report.summary, "draft": report.summary_is_draft},
         "services_affected": [
             {"label": s.label, "value": s.value, "sampled": s.sampled}
@@ -52,6 +63,11 @@ def report_to_json(report: Report) -> dict[str, Any]:
             "alert_summaries": list(report.alert_summaries),
             "quality": list(report.detection_quality),
             "quality_unknown_reason": report.detection_quality_unknown,
+            # Each line's signed difference, alert fired − signal crossed (as the line says).
+            "notes": [
+                {"verdict": n.verdict, "text": n.text, "seconds": n.seconds}
+                for n in report.detection_notes
+            ],
         },
         "timeline": timeline,
         "immediate_actions": [convert(e) for e in report.immediate_actions],
@@ -65,7 +81,7 @@ def report_to_json(report: Report) -> dict[str, Any]:
             {
                 "id": r.id,
                 "title": r.title,
-                "started_at": format_rfc3339(r.started_at),
+                "started_at": rfc3339(r.started_at),
                 "status": r.status.value,
             }
             for r in report.related
@@ -84,7 +100,8 @@ def report_to_json(report: Report) -> dict[str, Any]:
             {
                 "name": t.name,
                 "unit": t.unit,
-                "rows": [{"at": format_rfc3339(at), "value": value} for at, value in t.rows],
+                "constant": t.constant,
+                "rows": [{"at": rfc3339(at), "value": value} for at, value in t.rows],
             }
             for t in report.signal_tables
         ],
@@ -94,7 +111,7 @@ def report_to_json(report: Report) -> dict[str, Any]:
 
 def _instant(instant: Instant) -> dict[str, Any]:
     return {
-        "at": format_rfc3339(instant.at) if instant.at else None,
+        "at": rfc3339(instant.at),
         "source": instant.source,
         "stored_as": instant.stored_as,
         "unknown_reason": instant.unknown_reason,
@@ -109,12 +126,13 @@ def _figure(figure: Figure) -> dict[str, Any]:
         "source": figure.source,
         "unknown_reason": figure.unknown_reason,
         "note": figure.note,
+        "at": rfc3339(figure.at),
     }
 
 
 def _entry(entry: TimelineEntry) -> dict[str, Any]:
     return {
-        "at": format_rfc3339(entry.at),
+        "at": rfc3339(entry.at),
         "event": entry.event,
         "action": entry.action,
         "by": entry.by,

@@ -10,9 +10,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,11 +20,8 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup
 
-from recorder.core.incident import AlertState, TimelineEntry
-from recorder.report import Report, ReportInput
-from recorder.report.figures import format_clock, format_day
+from recorder.report.model import Report, ReportInput
 from recorder.report.prompt_html import prompt_html
-from recorder.report.template import REPORT_CREATED_BY_DEFAULT, REVIEW_STATUS_DEFAULT
 
 TEMPLATES = Path(__file__).parent / "templates"
 # The site's one stylesheet: the web pages serve it, the standalone report inlines it.
@@ -157,105 +153,9 @@ def report_context(
     """What templates/report_body.html needs."""
     return {
         "report": report,
-        "text": ReportText(report),
+        "text": report.text,  # composed once (recorder/report/text.py); autoescaped here
         "alerts": sorted(data.view.alerts.values(), key=lambda a: (a.starts_at, a.fingerprint)),
         # The SVG renderer escapes every text it writes (tests/report/test_svg.py).
         "charts": {name: Markup(svg) for name, svg in (charts or {}).items()},  # noqa: S704
         "edit": edit,
     }
-
-
-class ReportText:
-    """The report's composed lines as plain text (the template escapes them)."""
-
-    def __init__(self, report: Report) -> None:
-        self.report = report
-        started = report.instants["triggered_at"].at or report.generated_at
-        self.day = started.astimezone(UTC).date()
-
-    def clock(self, at: datetime | None) -> str:
-        return "unknown" if at is None else format_clock(at, self.day)
-
-    def row_clock(self, at: datetime) -> str:
-        return format_clock(at, self.day).removesuffix(" UTC")
-
-    def day_of(self, at: datetime) -> str:
-        return format_day(at)
-
-    @property
-    def date(self) -> str:
-        return self.day.isoformat()
-
-    def figure(self, name: str, with_source: bool = False) -> str:
-        figure = self.report.figures[name]
-        if with_source and figure.note is None and figure.value is not None:
-            return f"{figure.text} ({figure.source})"
-        return figure.text
-
-    def alert_names(self) -> str:
-        r = self.report
-        names = ", ".join(f'"{n}"' for n in r.alert_names)
-        if not names and r.opened_by.lower().startswith("pagerduty"):
-            names = f'"{r.title}" (PagerDuty incident title)'
-        return names or "unknown (no alertname label)"
-
-    def triggered(self) -> str:
-        triggered = self.report.instants["triggered_at"]
-        return f"{self.clock(triggered.at)} ({triggered.source})"
-
-    def acknowledgment(self) -> str:
-        r = self.report
-        ack = r.figures["time_to_acknowledge"]
-        by = f", by {r.acknowledged_by}" if r.acknowledged_by and ack.value else ""
-        return ack.text + by
-
-    def detection(self) -> str:
-        ttd, delay = (
-            self.report.figures["time_to_detect"],
-            self.report.figures["notification_delay"],
-        )
-        onset = self.report.instants["onset"]
-        detected = self.report.instants["detected_at"]
-        text = ttd.text
-        if onset.at is not None:
-            text += f" (from onset at {self.clock(onset.at)}, {onset.source})"
-        if ttd.note:
-            text += f" ({ttd.note})"
-        return (
-            f"{text}; notification delay: {delay.text}"
-            f" (first notification received at {self.clock(detected.at)})"
-        )
-
-    def during(self) -> str:
-        mean, peak = self.report.figures["error_rate_mean"], self.report.figures["error_rate_peak"]
-        if mean.value is None and peak.value is None and mean.text == peak.text:
-            return mean.text
-        return f"mean {mean.text}, peak {peak.text}"
-
-    def action(self, entry: TimelineEntry) -> str:
-        if entry.action and entry.action != entry.event:
-            return f"{entry.event} — {entry.action}"
-        return entry.event
-
-    def when_by(self, entry: TimelineEntry) -> str:
-        by = entry.by or entry.source
-        return f"{self.clock(entry.at)}, {by}" if by else self.clock(entry.at)
-
-    def footer(self) -> Sequence[tuple[str, str, bool]]:
-        """(label, text, is a prompt) rows of the report's closing block."""
-        human = self.report.human
-        reviewer = human["reviewed_by"]
-        return (
-            (
-                "Report Created By",
-                human["report_created_by"].text or REPORT_CREATED_BY_DEFAULT,
-                False,
-            ),
-            ("Report Date", format_day(self.report.generated_at), False),
-            ("Review Status", human["review_status"].text or REVIEW_STATUS_DEFAULT, False),
-            ("Reviewed By", reviewer.text or reviewer.prompt, reviewer.text is None),
-        )
-
-    def alert_window(self, alert: AlertState) -> str:
-        ends = f" to {self.clock(alert.ends_at)}" if alert.ends_at else ", still firing"
-        return f"from {self.clock(alert.starts_at)}{ends}"

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
 
 from recorder.core.incident import TimelineEntry
 from recorder.report.escaping import escape_inline, escape_url, neutralize_block, quote_block
-from recorder.report.figures import format_clock, format_day
-from recorder.report.model import Figure, HumanText, Report
+from recorder.report.model import HumanText, Report
 from recorder.report.template import (
     DETECTION_OTHER_OPTIONS,
     DRAFT,
     HOW_DETECTED_PROMPT,
-    REPORT_CREATED_BY_DEFAULT,
-    REVIEW_STATUS_DEFAULT,
     ROOT_CAUSE_TIME_PROMPT,
     SERVICE_OPTIONS,
     SEVERITY_PROMPT,
@@ -31,10 +27,10 @@ def render_markdown(report: Report) -> str:
 
     Free text from alerts and webhooks is escaped (`escape_inline`); people's PATCH text
     stays Markdown with raw HTML made inert. Unfilled prompts carry the `_To fill in_`
-    marker, drafted text the `_Draft_` marker.
+    marker, drafted text the `_Draft_` marker. Every sentence is the report's own
+    (`report.text`, composed once); this renderer only escapes and places it.
     """
-    started = report.instants["triggered_at"].at or report.generated_at
-    writer = _Writer(report, started.astimezone(UTC).date())
+    writer = _Writer(report)
     writer.header()
     writer.summary()
     writer.impact()
@@ -55,11 +51,10 @@ def render_markdown(report: Report) -> str:
 class _Writer:
     """Accumulates lines section by section; one method per template `##` section."""
 
-    def __init__(self, report: Report, day: date) -> None:
+    def __init__(self, report: Report) -> None:
         self.report = report
-        self.day = day
+        self.text = report.text
         self.lines: list[str] = []
-        self.fig = report.figures
         # Names, actions and sources repeat on every row, events recur in later sections.
         self._escaped: dict[str, str] = {}
 
@@ -87,8 +82,8 @@ class _Writer:
         """People's text when set, else the template prompt quoted under the marker."""
         self.add(*_human_lines(self.report.human[name]))
 
-    def clock(self, at: datetime | None) -> str:
-        return "unknown" if at is None else format_clock(at, self.day)
+    def figure(self, name: str) -> str:
+        return escape_inline(self.text.figure(name))
 
     # ------------------------------------------------------------------ sections
 
@@ -97,15 +92,15 @@ class _Writer:
         title = escape_inline(r.title)
         if title.endswith("#"):
             title = title[:-1] + "\\#"
-        resolved = r.instants["resolved_at"].at
+        text = self.text
         severity = escape_inline(r.severity) if r.severity else f"{TO_FILL_IN}: {SEVERITY_PROMPT}"
         self.add(
             f"# Incident Report: {title}",
             "",
-            f"**Date**: {self.day.isoformat()}",
-            f"**Time Started**: {self.clock(r.instants['triggered_at'].at)}",
-            f"**Time Resolved**: {self.clock(resolved) if resolved else 'Ongoing'}",
-            f"**Duration**: {self.fig['duration'].text}",
+            f"**Date**: {text.date}",
+            f"**Time Started**: {text.time_started}",
+            f"**Time Resolved**: {text.time_resolved}",
+            f"**Duration**: {self.figure('duration')}",
             f"**Severity**: {severity}",
             f"**Status**: {r.status.value.capitalize()}",
             "",
@@ -139,7 +134,7 @@ class _Writer:
         if not services:
             self.add(f"- [ ] {TO_FILL_IN}: other service (no service, job or namespace label)")
         self.sub("Business Impact")
-        self.add(f"- **SLA Breach**: {self.fig['sla_breach'].text}", "")
+        self.add(f"- **SLA Breach**: {self.figure('sla_breach')}", "")
         self.human("business_impact")
         self.add("")
 
@@ -149,10 +144,10 @@ class _Writer:
             "| Time (UTC) | Event | Action Taken | By Whom |",
             "|------------|-------|--------------|---------|",
         )
-        day, esc = self.day, self.esc
+        row_clock, esc = self.text.row_clock, self.esc
         rows = self.lines
         for entry in self.report.timeline:
-            at = format_clock(entry.at, day).removesuffix(" UTC")
+            at = row_clock(entry.at)
             event = esc(entry.event) + (DERIVED_MARK if entry.derived else "")
             rows.append(
                 f"| {at} | {event} | {esc(entry.action)} | {esc(entry.by or entry.source)} |"
@@ -174,42 +169,21 @@ class _Writer:
         self.add(*(f"- [ ] {option}" for option in DETECTION_OTHER_OPTIONS))
         if not r.detected_by_alert:
             self.add("", f"{TO_FILL_IN}: {HOW_DETECTED_PROMPT}")
-        names = ", ".join(f'"{escape_inline(n)}"' for n in r.alert_names)
-        if not names and r.opened_by.lower().startswith("pagerduty"):
-            names = f'"{escape_inline(r.title)}" (PagerDuty incident title)'
-        triggered = r.instants["triggered_at"]
-        ack = self.fig["time_to_acknowledge"]
-        ack_by = (
-            f", by {escape_inline(r.acknowledged_by)}" if r.acknowledged_by and ack.value else ""
-        )
+        text = self.text
         self.add(
             "",
             "**Alert Details**:",
-            f"- Alert name: {names or 'unknown (no alertname label)'}",
+            f"- Alert name: {escape_inline(text.alert_names)}",
             *(f"- Alert summary: {self.esc(summary)}" for summary in r.alert_summaries),
-            f"- Alert triggered at: {self.clock(triggered.at)} ({triggered.source})",
-            f"- Time to detection: {self._detect_text()}",
-            f"- Time to acknowledgment: {ack.text}{ack_by}",
+            f"- Alert triggered at: {escape_inline(text.triggered)}",
+            f"- Time to detection: {escape_inline(text.detection)}",
+            f"- Time to acknowledgment: {escape_inline(text.acknowledgment)}",
         )
         self.sub("Detection Quality")
         if r.detection_quality_unknown is not None:
             self.add(f"- unknown ({escape_inline(r.detection_quality_unknown)})")
         self.add(*(f"- {escape_inline(line)}" for line in r.detection_quality))
         self.add("")
-
-    def _detect_text(self) -> str:
-        ttd, delay = self.fig["time_to_detect"], self.fig["notification_delay"]
-        onset = self.report.instants["onset"]
-        detected = self.report.instants["detected_at"]
-        text = escape_inline(ttd.text)
-        if onset.at is not None:
-            text += f" (from onset at {self.clock(onset.at)}, {escape_inline(onset.source)})"
-        if ttd.note:
-            text += f" ({ttd.note})"
-        return (
-            f"{text}; notification delay: {delay.text}"
-            f" (first notification received at {self.clock(detected.at)})"
-        )
 
     def response(self) -> None:
         self.section("Response")
@@ -229,22 +203,15 @@ class _Writer:
         self.add("")
 
     def _action_text(self, entry: TimelineEntry) -> str:
-        text = self.esc(entry.event)
-        if entry.action and entry.action != entry.event:
-            text += f" — {self.esc(entry.action)}"
-        return text
+        return self.esc(self.text.action(entry))
 
     def _when_by(self, entry: TimelineEntry) -> str:
-        by = self.esc(entry.by or entry.source)
-        return f"{self.clock(entry.at)}, {by}" if by else self.clock(entry.at)
+        return self.esc(self.text.when_by(entry))
 
     def resolution(self) -> None:
         self.section("Resolution")
-        r = self.report
-        resolved = r.instants["resolved_at"].at
-        if resolved is not None:
-            by = f" by {escape_inline(r.resolved_by)}" if r.resolved_by else ""
-            self.add(f"Resolved at {self.clock(resolved)}{by}.", "")
+        if self.text.resolution is not None:
+            self.add(escape_inline(self.text.resolution), "")
         self.add("### Short-term Fix (Immediate)")
         self.human("short_term_fix")
         self.sub("Long-term Fix (To Prevent Recurrence)")
@@ -266,47 +233,32 @@ class _Writer:
 
     def metrics(self) -> None:
         self.section("Metrics")
-        f = self.fig
+        f, text = self.figure, self.text
         self.add(
             "### Response Time",
-            f"- **Time to detect**: {self._detect_text()}",
-            f"- **Time to acknowledge**: {f['time_to_acknowledge'].text}",
+            f"- **Time to detect**: {escape_inline(text.detection)}",
+            f"- **Time to acknowledge**: {f('time_to_acknowledge')}",
             f"- **Time to triage**: unknown (not recorded) — {TO_FILL_IN}: {TRIAGE_PROMPT}",
             "- **Time to identify root cause**: unknown (not recorded) — "
             f"{TO_FILL_IN}: {ROOT_CAUSE_TIME_PROMPT}",
-            f"- **Time to resolution**: {f['time_to_resolve'].text}",
+            f"- **Time to resolution**: {f('time_to_resolve')}",
             "",
             "### Availability",
-            f"- **Uptime target**: {f['uptime_target'].text}",
-            f"- **Actual downtime**: {self._figure(f['downtime'], with_source=True)}",
-            f"- **Error budget used**: {f['budget_used'].text}",
-            f"- **SLA breach**: {f['sla_breach'].text}",
+            f"- **Uptime target**: {f('uptime_target')}",
+            f"- **Actual downtime**: {escape_inline(text.downtime)}",
+            f"- **Error budget used**: {f('budget_used')}",
+            f"- **SLA breach**: {f('sla_breach')}",
             "",
             "### Error Rate",
-            f"- **Normal error rate**: {self._figure(f['normal_error_rate'], with_source=True)}",
-            f"- **During incident**: {self._during()}",
-            f"- **Peak error count**: {self._figure(f['peak_error_count'])}",
-            f"- **Total failed requests**: {self._figure(f['total_failed_requests'])}",
-            f"- **Pool peak usage**: {self._figure(f['pool_peak_usage'])}",
-            f"- **Time at pool max**: {self._figure(f['time_at_pool_max'])}",
+            f"- **Normal error rate**: {escape_inline(text.normal_error_rate)}",
+            f"- **During incident**: {escape_inline(text.during)}",
+            f"- **Peak error count**: {f('peak_error_count')}",
+            f"- **Total failed requests**: {f('total_failed_requests')}",
+            f"- **Pool peak usage**: {f('pool_peak_usage')}",
+            f"- **Time at pool max**: {f('time_at_pool_max')}",
             "",
         )
         self._signals()
-
-    def _source(self, figure: Figure) -> str:
-        if figure.note is not None or figure.value is None:
-            return ""
-        return f" ({escape_inline(figure.source)})"
-
-    def _figure(self, figure: Figure, with_source: bool = False) -> str:
-        text = escape_inline(figure.text)
-        return text + self._source(figure) if with_source else text
-
-    def _during(self) -> str:
-        mean, peak = self.fig["error_rate_mean"], self.fig["error_rate_peak"]
-        if mean.value is None and peak.value is None and mean.text == peak.text:
-            return escape_inline(mean.text)
-        return f"mean {escape_inline(mean.text)}, peak {escape_inline(peak.text)}"
 
     def _signals(self) -> None:
         tables = self.report.signal_tables
@@ -315,7 +267,11 @@ class _Writer:
             return
         self.add("### Signal Samples", "")
         charted = {t.name for t in tables}
+        row_clock = self.text.row_clock
         for table in tables:
+            if table.summary is not None:
+                self.add(f"- {escape_inline(table.summary)}", "")
+                continue
             name = escape_inline(table.name)
             self.add(
                 f"**{name}** ({escape_inline(table.unit)}):",
@@ -324,7 +280,7 @@ class _Writer:
                 "|------------|-------|",
             )
             for at, value in table.rows:
-                self.add(f"| {format_clock(at, self.day).removesuffix(' UTC')} | {value:.6g} |")
+                self.add(f"| {row_clock(at)} | {escape_inline(table.cell(value))} |")
             self.add("")
             if table.name in charts:
                 self.add(_chart(table.name, charts[table.name]), "")
@@ -353,7 +309,7 @@ class _Writer:
         self.add("### Related Incidents")
         for related in r.related:
             self.add(
-                f"- [{format_day(related.started_at)}] {escape_inline(related.title)}"
+                f"- [{self.text.day_of(related.started_at)}] {escape_inline(related.title)}"
                 f" ({escape_inline(related.id)})"
             )
         if not r.related:
@@ -369,21 +325,10 @@ class _Writer:
         self.add("")
 
     def footer(self) -> None:
-        human = self.report.human
-        created = human["report_created_by"].text or REPORT_CREATED_BY_DEFAULT
-        review = human["review_status"].text or REVIEW_STATUS_DEFAULT
-        reviewer = human["reviewed_by"]
-        reviewed = (
-            escape_inline(reviewer.text) if reviewer.text else f"{TO_FILL_IN}: {reviewer.prompt}"
-        )
-        self.add(
-            RULE,
-            "",
-            f"**Report Created By**: {escape_inline(created)}",
-            f"**Report Date**: {format_day(self.report.generated_at)}",
-            f"**Review Status**: {escape_inline(review)}",
-            f"**Reviewed By**: {reviewed}",
-        )
+        self.add(RULE, "")
+        for label, value, prompt in self.text.footer:
+            text = f"{TO_FILL_IN}: {value}" if prompt else escape_inline(value)
+            self.add(f"**{label}**: {text}")
 
 
 def _human_lines(human: HumanText) -> Sequence[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from recorder.core.incident import (
     Incident,
@@ -14,88 +15,52 @@ from recorder.core.incident import (
     TimelineEntry,
     TimelineKind,
 )
+from recorder.evidence.figures import Evidence
+from recorder.evidence.model import DetectionNote, Figure
+from recorder.evidence.wording import in_unit
+
+if TYPE_CHECKING:
+    from recorder.report.text import ReportText
 
 # --------------------------------------------------------------------------- inputs
 
 
 @dataclass(frozen=True, slots=True)
-class Unknown:
-    """A figure the evidence could not give; `reason` is printed as "unknown (reason)"."""
-
-    reason: str
-
-
-NOT_SAMPLED = Unknown("not sampled")
-
-
-@dataclass(frozen=True, slots=True)
-class Onset:
-    """The first sample at which `signal` crossed its warning level."""
-
-    at: datetime
-    signal: str
-
-
-@dataclass(frozen=True, slots=True)
-class MetricFigures:
-    """Evidence from Prometheus samples, already reduced to the figures the report prints.
-
-    Every figure is either a value or `Unknown(reason)`; nothing is ever guessed.
-    Units: rates are fractions (0.05 = 5 %), counts are plain numbers, times are
-    timezone-aware UTC datetimes, spans are seconds.
-
-    - `onset`: first warning-level crossing of any signal (pool >= 80 % of max, error
-      rate >= 10x baseline and >= 1 %), with the signal's name.
-    - `normal_error_rate`: baseline error rate before the first alert;
-      `normal_error_rate_method` says how it was computed (e.g. "median over the 1h
-      before the first alert").
-    - `error_rate_mean`, `error_rate_peak` (+ `error_rate_peak_at`): error rate inside
-      the incident.
-    - `peak_error_count` (+ `peak_error_count_at`): peak of `error_count`, failed
-      requests per minute. `total_failed_requests`: failed requests over the incident.
-    - `pool_peak_in_use`, `pool_max` (+ `pool_peak_at`): connection pool peak usage.
-      `time_at_pool_max_seconds`: time the pool spent at its maximum.
-    - `downtime_seconds`: time the error rate spent above the outage level inside the
-      incident; None means no error-rate signal, and the report falls back to the
-      incident's duration, marked as such. `downtime_method` describes the rule.
-    - `detection_quality`: one plain-text line per signal, e.g. "pool_in_use crossed
-      80 % of max 3 minutes before the first alert".
-    """
-
-    onset: Onset | Unknown = NOT_SAMPLED
-    normal_error_rate: float | Unknown = NOT_SAMPLED
-    normal_error_rate_method: str = ""
-    error_rate_mean: float | Unknown = NOT_SAMPLED
-    error_rate_peak: float | Unknown = NOT_SAMPLED
-    error_rate_peak_at: datetime | None = None
-    peak_error_count: float | Unknown = NOT_SAMPLED
-    peak_error_count_at: datetime | None = None
-    total_failed_requests: float | Unknown = NOT_SAMPLED
-    pool_peak_in_use: float | Unknown = NOT_SAMPLED
-    pool_max: float | Unknown = NOT_SAMPLED
-    pool_peak_at: datetime | None = None
-    time_at_pool_max_seconds: float | Unknown = NOT_SAMPLED
-    downtime_seconds: float | None = None
-    downtime_method: str = "time the error rate spent above the 5% outage level"
-    detection_quality: Sequence[str] | Unknown = NOT_SAMPLED
-
-
-@dataclass(frozen=True, slots=True)
 class SignalTable:
-    """A few samples of one signal, printed as a small table in Metrics."""
+    """A few samples of one signal, printed as a small table in Metrics, or one line when
+    the signal never changed (`constant`: "pool_max 100 connections throughout")."""
 
     name: str
     rows: Sequence[tuple[datetime, float]]
     unit: str
+    constant: float | None = None
+
+    def cell(self, value: float) -> str:
+        """One sample as the table prints it: in the signal's unit (percent for error_rate)."""
+        return in_unit(value, self.unit)
+
+    @property
+    def summary(self) -> str | None:
+        """The one line a constant series reads as: `pool_max: 100 connections throughout`."""
+        if self.constant is None:
+            return None
+        return f"{self.name}: {in_unit(self.constant, self.unit)} throughout"
 
 
 @dataclass(frozen=True, slots=True)
 class ReportInput:
     """Everything a report is built from. `now` stands in for the clock (ongoing incidents).
 
-    `metrics` is None when no evidence exists; `metrics_unknown_reason` then says why
-    (e.g. "no Prometheus configured"). `communication` defaults to the timeline's
-    STATUS_UPDATE entries. `chart_links` maps a signal name to its chart's URL.
+    `metrics` is the evidence (recorder.evidence.figures.build_evidence, whose figures the
+    report prints as they are), or None when no evidence exists; `metrics_unknown_reason`
+    then says why (e.g. "no Prometheus configured"). Causes of missing signals (no such
+    signal configured, missing label, Prometheus unreachable, no series) reach the
+    evidence through its `unsampled` mapping. `slo_target` and `severity_map` are what
+    shaped the figures: the configured ones, or a resolved incident's frozen copy.
+    What each alert said at firing and at resolution comes with the alerts themselves
+    (AlertState.firing_text / resolution_text). `communication` defaults to the
+    timeline's STATUS_UPDATE entries.
+    `chart_links` maps a signal name to its chart's URL.
     """
 
     view: IncidentView
@@ -103,11 +68,12 @@ class ReportInput:
     related: Sequence[Incident]
     slo_target: float | None
     now: datetime
-    metrics: MetricFigures | None
+    metrics: Evidence | None
     metrics_unknown_reason: str = "no Prometheus configured"
     signal_tables: Sequence[SignalTable] = ()
     communication: Sequence[TimelineEntry] | None = None
     chart_links: Mapping[str, str] = field(default_factory=dict)
+    severity_map: Mapping[str, str] = field(default_factory=dict)
     sampled_service: AffectedService | None = None
     """The service `{{service}}` was filled with, and the label it came from."""
 
@@ -135,24 +101,6 @@ class Instant:
     source: str
     stored_as: str
     unknown_reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Figure:
-    """One reported figure: value + unit, its plain-text rendering, and its derivation.
-
-    `value` is None exactly when the figure is unknown (`unknown_reason` says why);
-    `note` qualifies a known value (e.g. "so far", "incident duration; no error-rate
-    signal"); `source` names the instants or signals it came from.
-    """
-
-    name: str
-    value: float | bool | None
-    unit: str
-    text: str
-    source: str
-    unknown_reason: str | None = None
-    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +174,7 @@ class Report:
     resolved_by: str | None
     detection_quality: Sequence[str]
     detection_quality_unknown: str | None
+    detection_notes: Sequence[DetectionNote]
     timeline: Sequence[TimelineEntry]
     immediate_actions: Sequence[TimelineEntry]
     status_updates: Sequence[TimelineEntry]
@@ -235,5 +184,6 @@ class Report:
     pagerduty: PagerDutyLink | None
     signal_tables: Sequence[SignalTable]
     chart_links: Mapping[str, str]
+    text: ReportText
     # Acks and notes beyond the first IMMEDIATE_ACTIONS_SHOWN are only in the Timeline.
     immediate_actions_more: int = 0

@@ -17,24 +17,21 @@ from html import escape
 from itertools import pairwise
 
 from recorder.core.incident import Incident
-from recorder.report.figures import format_percent
+from recorder.evidence.figures import (
+    ERROR_RATE,
+    FRACTION,
+    POOL_IN_USE,
+    POOL_MAX,
+    Evidence,
+    unit_of,
+)
+from recorder.evidence.wording import number, percent
 
 GAP_FACTOR = 2.5
 """A spacing above this many median spacings breaks the line: the samples are missing."""
 
 Samples = Sequence[tuple[datetime, float]]
 
-ERROR_RATE = "error_rate"
-ERROR_COUNT = "error_count"
-POOL_IN_USE = "pool_in_use"
-POOL_MAX = "pool_max"
-FRACTION = "fraction"
-UNITS: Mapping[str, str] = {
-    ERROR_RATE: FRACTION,
-    ERROR_COUNT: "failed requests/minute",
-    POOL_IN_USE: "connections",
-    POOL_MAX: "connections",
-}
 
 WIDTH, HEIGHT = 720, 260
 _LEFT, _RIGHT, _TOP, _BOTTOM = 72, 20, 34, 44
@@ -80,21 +77,6 @@ class Chart:
     markers: Sequence[Marker] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class WarningLevels:
-    """Warning lines: pool at `pool_ratio` of its max; error rate at `error_factor` times
-    the baseline median, never below `error_floor`."""
-
-    pool_ratio: float = 0.8
-    error_factor: float = 10.0
-    error_floor: float = 0.01
-
-
-def unit_of(signal: str) -> str:
-    """The unit a well-known signal is measured in; "" for any other signal."""
-    return UNITS.get(signal, "")
-
-
 def split_at_gaps(
     samples: Samples, factor: float = GAP_FACTOR
 ) -> list[list[tuple[datetime, float]]]:
@@ -121,33 +103,30 @@ def split_at_gaps(
 
 
 def warning_level(
-    signal: str,
-    samples_by_signal: Mapping[str, Samples],
-    started_at: datetime,
-    levels: WarningLevels = WarningLevels(),
+    signal: str, samples_by_signal: Mapping[str, Samples], evidence: Evidence | None
 ) -> tuple[float, str] | None:
-    """The warning line of a well-known signal with its label, or None for other signals.
+    """The warning line the figures used, with its label, or None (other signals, or no
+    level computed).
 
-    Pool: `pool_ratio` of the largest `pool_max` sample. Error rate: the larger of
-    `error_factor` x the median before `started_at` and `error_floor`.
+    Error rate: the evidence's level (the larger of factor × normal and the floor). Pool:
+    the evidence's warning ratio times the largest `pool_max` sample, in connections.
     """
+    if evidence is None:
+        return None
+    onset = next((o for o in evidence.onsets if o.signal == signal), None)
+    if onset is None or onset.level is None:
+        return None
+    th = evidence.thresholds
     if signal == POOL_IN_USE:
         sizes = [v for _, v in samples_by_signal.get(POOL_MAX, ()) if math.isfinite(v)]
         if not sizes:
             return None
-        return levels.pool_ratio * max(sizes), f"warning {format_percent(levels.pool_ratio)} of max"
+        return onset.level * max(sizes), f"warning {percent(onset.level)} of max"
     if signal == ERROR_RATE:
-        before = [
-            v
-            for at, v in samples_by_signal.get(ERROR_RATE, ())
-            if at < started_at and math.isfinite(v)
-        ]
-        factor = f"{levels.error_factor:g}"
-        floor = format_percent(levels.error_floor)
-        if not before:
-            return levels.error_floor, f"warning {floor} (no baseline)"
-        level = max(levels.error_factor * statistics.median(before), levels.error_floor)
-        return level, f"warning max({factor}× baseline, {floor})"
+        floor = percent(th.error_rate_min)
+        if evidence.error_rate_normal.value is None:
+            return onset.level, f"warning {floor} (no baseline)"
+        return onset.level, f"warning max({number(th.error_rate_factor)}× baseline, {floor})"
     return None
 
 
@@ -158,10 +137,11 @@ def incident_chart(
     *,
     baseline_window: timedelta,
     now: datetime,
-    levels: WarningLevels = WarningLevels(),
+    evidence: Evidence | None,
 ) -> Chart:
     """The chart of one stored signal: the samples from the baseline to the end of the
-    incident (or `now`), with the baseline band, warning line and incident markers."""
+    incident (or `now`), and on past resolution when samples were taken after it (the
+    recovery tail), with the baseline band, the figures' warning line and markers."""
     samples = sorted(samples_by_signal.get(signal, ()), key=lambda s: s[0])
     started = incident.started_at
     end = incident.resolved_at or now
@@ -173,7 +153,7 @@ def incident_chart(
         markers.append(Marker("ack", incident.acknowledged_at))
     if incident.resolved_at is not None:
         markers.append(Marker("resolved", incident.resolved_at))
-    level = warning_level(signal, samples_by_signal, started, levels)
+    level = warning_level(signal, samples_by_signal, evidence)
     return Chart(
         signal=signal,
         unit=unit_of(signal),
@@ -226,7 +206,7 @@ def _nice_step(span: float, ticks: int = 4) -> float:
 
 def _format_value(value: float, unit: str) -> str:
     if unit == FRACTION:
-        return format_percent(value)
+        return percent(value)
     size = abs(value)
     if size >= 1e6:
         return f"{value / 1e6:g}M"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from recorder.report.charts import build_chart
+from recorder.reporting import render_chart
 from recorder.web.keys import CLOCK, LOG_FIELDS, SETTINGS, STORE
 from recorder.web.problems import Problem
 from recorder.web.security import may_read
@@ -20,13 +20,9 @@ async def chart_svg(request: web.Request) -> web.Response:
             headers={"WWW-Authenticate": 'Bearer realm="incident-recorder"'},
         )
     incident_id, signal = request.match_info["id"], request.match_info["signal"]
-    store = request.app[STORE]
-    view = await store.load(incident_id)
-    samples = await store.load_samples(incident_id)
-    if signal not in samples:
-        raise Problem(404, "Chart not found", f"no samples of {signal!r} stored for {incident_id}")
     request[LOG_FIELDS].update(incident_id=incident_id, signal=signal)
-    # A resolved incident's chart draws the levels it resolved under.
-    settings = request.app[SETTINGS].with_figure_snapshot(view.incident.figure_settings)
-    svg = build_chart(view.incident, signal, samples, settings, request.app[CLOCK].now())
+    app = request.app
+    svg = await render_chart(app[STORE], app[SETTINGS], incident_id, signal, app[CLOCK].now())
+    if svg is None:
+        raise Problem(404, "Chart not found", f"no samples of {signal!r} stored for {incident_id}")
     return web.Response(text=svg, content_type="image/svg+xml", charset="utf-8")

@@ -22,7 +22,7 @@ from recorder.core.incident import HUMAN_FIELDS, Incident, IncidentStatus, Incid
 from recorder.report import build_report
 from recorder.report.charts import build_charts
 from recorder.report.html import EDIT_GROUPS, EditForms, report_context
-from recorder.reporting import load_report_input, paused_gc
+from recorder.reporting import load_report_input
 from recorder.timefmt import to_rfc3339
 from recorder.web.api import PatchBody
 from recorder.web.auth import tokens_match
@@ -193,19 +193,17 @@ async def incident_page(request: web.Request) -> web.Response:
     forms = None
     if session.editor:
         forms = EditForms(action=f"/incidents/{incident_id}/edit", csrf=session.csrf)
-    with paused_gc():
-        samples = await store.load_samples(incident_id)
-        data = await load_report_input(store, settings, incident_id, now, samples=samples)
-        report = build_report(data)
-        frozen = settings.with_figure_snapshot(data.view.incident.figure_settings)
-        charts = build_charts(data.view.incident, samples, frozen, now, size=PAGE_CHART_SIZE)
-        return _page(
-            request,
-            "incident.html",
-            saved=request.query.get("saved") == "1",
-            sections_only=True,  # the page lays out report_body.html's sections itself
-            **report_context(report, data, charts, forms),
-        )
+    samples = await store.load_samples(incident_id)
+    data = await load_report_input(store, settings, incident_id, now, samples=samples)
+    report = build_report(data)
+    charts = build_charts(data, samples, size=PAGE_CHART_SIZE)
+    return _page(
+        request,
+        "incident.html",
+        saved=request.query.get("saved") == "1",
+        sections_only=True,  # the page lays out report_body.html's sections itself
+        **report_context(report, data, charts, forms),
+    )
 
 
 async def edit_incident(request: web.Request) -> web.Response:

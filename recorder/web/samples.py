@@ -9,7 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
-from recorder.evidence.series import Sample, rfc3339, summarize_series
+from recorder.evidence.series import Sample, summarize_series
+from recorder.evidence.wording import rfc3339
 from recorder.settings import Settings
 from recorder.store.protocol import Store
 from recorder.web.api import require_read

@@ -66,6 +66,11 @@ async def test_report_page_has_every_section_and_one_chart_per_signal(
 
     for signal, rows in signal_samples().items():
         charts = page.locator(f'.charts figure[data-signal="{signal}"] svg')
+        if signal == "pool_max":  # constant: one line instead of a chart
+            assert await charts.count() == 0
+            text = page.locator(".evidence .constant")
+            assert await text.inner_text() == "pool_max: 100 connections throughout"
+            continue
         assert await charts.count() == 1, signal
         d = await charts.locator("path.series").get_attribute("d")
         assert d is not None

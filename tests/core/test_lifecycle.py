@@ -224,6 +224,15 @@ def test_more_severe_alert_raises_severity() -> None:
     assert Transition.SEVERITY_CHANGED in out.transitions
 
 
+def test_severity_change_says_from_to_and_by_which_alert() -> None:
+    """The timeline entry names the old and new severity and the alert that raised it."""
+    v = view_after(None, apply(None, note(alert("a", severity="warning")), T0))
+    out = apply(v, note(alert("b", severity="critical")), T0 + timedelta(minutes=1))
+    events = [e.event for e in out.timeline if e.kind is TimelineKind.SEVERITY]
+    assert len(events) == 1
+    assert events[0].startswith('Severity raised from SEV3 to SEV1 by "PoolExhausted"')
+
+
 def test_manual_severity_is_not_overridden_by_alerts() -> None:
     """Once a person sets the severity, alerts no longer change it."""
     v = view_after(None, apply(None, note(alert("a", severity="warning")), T0))

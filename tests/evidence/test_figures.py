@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -71,7 +70,9 @@ def test_normal_error_rate_is_the_median_of_samples_before_the_start() -> None:
     baseline[7] = Sample(baseline[7].at, 0.8)
     ev = build({"error_rate": [*baseline, *every(0, 600, 0.5)]})
     assert ev.error_rate_normal.value == 0.001
-    assert ev.error_rate_normal.method.startswith("median of 40 error_rate samples 13:50–13:59:45")
+    assert ev.error_rate_normal.source.startswith(
+        "median of 40 error_rate samples 13:50:00 UTC–13:59:45 UTC"
+    )
 
 
 def test_baseline_start_bounds_the_normal_window() -> None:
@@ -106,7 +107,7 @@ def test_error_count_peak_and_total_integrate_per_minute_values() -> None:
     assert ev.error_count_peak.unit == "failed requests/minute"
     assert ev.errors_total.value == pytest.approx(6000 + 300 * 15 / 60)
     assert ev.errors_total.unit == "failed requests"
-    assert "lower bound" not in ev.errors_total.method
+    assert "lower bound" not in ev.errors_total.source
 
 
 def test_errors_total_is_a_lower_bound_across_sampling_gaps() -> None:
@@ -114,7 +115,7 @@ def test_errors_total_is_a_lower_bound_across_sampling_gaps() -> None:
     counts = [Sample(t(s), 60.0) for s in (0, 60, 240, 300)]
     ev = build({"error_count": counts}, end=300)
     assert ev.errors_total.value == pytest.approx(180.0)
-    assert "lower bound: 2 minutes of sampling gaps are not counted" in ev.errors_total.method
+    assert "lower bound: 2 minutes of sampling gaps are not counted" in ev.errors_total.source
 
 
 def test_pool_peak_reads_in_use_over_max() -> None:
@@ -132,11 +133,11 @@ def test_pool_time_at_max_sums_intervals_at_max() -> None:
 
 
 def test_downtime_integrates_time_above_outage_level() -> None:
-    """20 samples above 5 % at 15 s spacing: 300 s of downtime."""
+    """20 samples above 5% at 15 s spacing: 300 s of downtime."""
     ev = build({"error_rate": rate(0.001, 0.5, 0.001, fault=(0, 300))})
     assert ev.downtime.value == pytest.approx(300.0)
-    assert "step-wise" in ev.downtime.method
-    assert "samples cover 600 of 600 s" in ev.downtime.method
+    assert "step-wise" in ev.downtime.source
+    assert "samples cover 600 of 600 s" in ev.downtime.source
 
 
 def test_downtime_does_not_hold_a_value_across_a_gap() -> None:
@@ -148,14 +149,14 @@ def test_downtime_does_not_hold_a_value_across_a_gap() -> None:
     ]
     ev = build({"error_rate": samples})
     assert ev.downtime.value == pytest.approx(300.0 - 22.5)
-    assert "samples cover 577.5 of 600 s" in ev.downtime.method
+    assert "samples cover 577.5 of 600 s" in ev.downtime.source
 
 
 def test_downtime_is_unknown_without_an_error_rate_signal() -> None:
     """No error_rate: downtime is None with the reason, so the report falls back."""
     ev = build(pool({}))
     assert ev.downtime.value is None
-    assert ev.downtime.unknown == "no error_rate samples are stored"
+    assert ev.downtime.unknown_reason == "no error_rate samples stored for this incident"
 
 
 def test_unsampled_reason_is_carried_into_every_dependent_figure() -> None:
@@ -163,10 +164,10 @@ def test_unsampled_reason_is_carried_into_every_dependent_figure() -> None:
     reason = "the incident's common labels have no value for label 'service'"
     ev = build({}, unsampled={"error_rate": reason, "pool_max": reason})
     expected = f"error_rate was not sampled: {reason}"
-    assert ev.error_rate_normal.unknown == expected
-    assert ev.error_rate_peak.unknown == expected
-    assert ev.downtime.unknown == expected
-    assert ev.pool_peak.unknown == "no pool_in_use samples are stored"
+    assert ev.error_rate_normal.unknown_reason == expected
+    assert ev.error_rate_peak.unknown_reason == expected
+    assert ev.downtime.unknown_reason == expected
+    assert ev.pool_peak.unknown == "no pool_in_use samples stored for this incident"
     assert ev.unsampled == {"error_rate": reason, "pool_max": reason}
 
 
@@ -182,9 +183,9 @@ def test_no_samples_at_all_leaves_every_figure_unknown() -> None:
         ev.pool_time_at_max,
         ev.downtime,
     ]
-    assert all(f.value is None and f.unknown for f in figures)
+    assert all(f.value is None and f.unknown_reason for f in figures)
     assert ev.onset is None
-    assert ev.time_to_detect.unknown == "no signal onset"
+    assert ev.time_to_detect.unknown_reason == "no signal onset"
     assert ev.detection_quality == ()
     assert ev.derived_timeline == ()
 
@@ -196,20 +197,22 @@ def test_pool_without_max_keeps_the_in_use_peak_but_no_ratio() -> None:
     ev = build(samples)
     assert ev.pool_peak.in_use == 100
     assert (ev.pool_peak.text, ev.pool_peak.ratio) == (None, None)
-    assert ev.pool_peak.unknown == "no pool_max samples are stored"
+    assert ev.pool_peak.unknown == "no pool_max samples stored for this incident"
 
 
 def test_no_error_rate_samples_before_the_start_leaves_normal_unknown() -> None:
-    """Normal needs baseline samples; the onset then uses the 1 % floor alone, and says so."""
+    """Normal needs baseline samples; the onset then uses the 1% floor alone, and says so."""
     ev = build({"error_rate": [Sample(t(0), 0.005), Sample(t(15), 0.012), Sample(t(30), 0.5)]})
-    assert ev.error_rate_normal.unknown == "no error_rate samples before the incident started"
+    assert (
+        ev.error_rate_normal.unknown_reason == "no error_rate samples before the incident started"
+    )
     onset = ev.onsets[0]
     assert (onset.at, onset.level) == (t(15), 0.01)
     assert "normal unknown" in onset.rule
 
 
 def test_error_rate_onset_needs_ten_times_normal_and_the_floor() -> None:
-    """Normal 0.2 %: 1.5 % is above the floor but under 10×, 3 % crosses."""
+    """Normal 0.2%: 1.5% is above the floor but under 10×, 3% crosses."""
     samples = [
         *every(-600, -60, 0.002),
         Sample(t(-60), 0.015),
@@ -248,19 +251,36 @@ def test_overall_onset_is_the_earliest_signal() -> None:
 
 
 def test_detection_is_good_when_the_alert_fires_soon_after_onset() -> None:
-    """Error rate crossed 12 s before the alert: a Good line."""
-    samples = [*every(-600, -15, 0.001), Sample(t(-12), 0.3), *every(0, 600, 0.5)]
+    """Error rate crossed 45 s before the alert (more than one sample): a Good line."""
+    samples = [*every(-600, -45, 0.001), *every(-45, 600, 0.5)]
     ev = build({"error_rate": samples})
-    assert [(n.verdict, n.text) for n in ev.detection_quality] == [
-        ("Good", "alert fired 12 seconds after onset (error rate crossed 1 % at 13:59:48 UTC)")
+    assert [(n.verdict, n.text, n.seconds) for n in ev.detection_quality] == [
+        ("Good", "alert fired 45 seconds after error rate crossed 1% at 13:59:15 UTC", 45.0)
     ]
 
 
+def test_a_difference_within_one_sample_is_not_a_finding() -> None:
+    """Error rate crossed 12 s before the alert, sampled every 15 s: the line says the
+    two happened within one sample instead of "Good" or "after"."""
+    samples = [*every(-600, -15, 0.001), Sample(t(-12), 0.3), *every(0, 600, 0.5)]
+    ev = build({"error_rate": samples})
+    assert [(n.verdict, n.text, n.seconds) for n in ev.detection_quality] == [
+        (
+            "Within one sample",
+            "alert fired and error rate crossed 1% within one sample (15 s)"
+            " (error rate crossed 1% at 13:59:48 UTC)",
+            12.0,
+        )
+    ]
+    assert ev.time_to_detect.value == 12.0
+    assert ev.time_to_detect.text == "12 seconds (within one sample (15 s): not a finding)"
+
+
 def test_detection_to_improve_when_the_pool_crossed_long_before() -> None:
-    """Pool crossed 80 % three minutes before the alert: a To Improve line."""
+    """Pool crossed 80% three minutes before the alert: a To Improve line."""
     ev = build(pool({-180: 0.85, -165: 0.9} | dict.fromkeys(range(-150, 240, STEP), 1.0)))
     assert [(n.verdict, n.text) for n in ev.detection_quality] == [
-        ("To Improve", "pool crossed 80 % at 13:57 UTC, 3 minutes before the alert")
+        ("To Improve", "pool crossed 80% at 13:57:00 UTC, 3 minutes before the alert")
     ]
 
 
@@ -269,7 +289,7 @@ def test_detection_is_good_when_the_alert_fires_before_the_signal() -> None:
     ev = build(pool(dict.fromkeys(range(30, 240, STEP), 1.0)))
     assert ev.onsets[1].at == t(30)
     assert [(n.verdict, n.text) for n in ev.detection_quality] == [
-        ("Good", "alert fired 30 seconds before pool crossed 80 %")
+        ("Good", "alert fired 30 seconds before pool crossed 80% at 14:00:30 UTC")
     ]
 
 
@@ -279,7 +299,10 @@ def test_signal_already_high_at_the_first_sample_may_have_crossed_earlier() -> N
     onset = ev.onsets[1]
     assert (onset.at, onset.since_first_sample) == (t(-600), True)
     assert [(n.verdict, n.text) for n in ev.detection_quality] == [
-        ("To Improve", "pool crossed 80 % at 13:50 UTC or earlier, 10 minutes before the alert")
+        (
+            "To Improve",
+            "pool crossed 80% at 13:50:00 UTC or earlier, 10 minutes before the alert",
+        )
     ]
 
 
@@ -287,7 +310,7 @@ def test_no_detection_lines_without_a_trigger_time() -> None:
     """Without `triggered_at` there is nothing to compare an onset with."""
     ev = build(pool(dict.fromkeys(range(30, 240, STEP), 1.0)), triggered=None)
     assert ev.detection_quality == ()
-    assert ev.time_to_detect.unknown == "trigger time unknown"
+    assert ev.time_to_detect.unknown_reason == "trigger time unknown"
 
 
 def test_derived_timeline_entries() -> None:
@@ -302,17 +325,17 @@ def test_derived_timeline_entries() -> None:
     ]
     events = [(e.at, e.event) for e in build(samples).derived_timeline]
     assert events == [
-        (t(-180), "Database connections crossed 80 % (85/100)"),
+        (t(-180), "Database connections crossed 80% (85/100)"),
         (t(-150), "Database connections at max (100/100)"),
-        (t(0), "Error rate rose to 60 % (warning level 1 %)"),
-        (t(100), "Error rate peaked at 99.2 %"),
+        (t(0), "Error rate rose to 60% (warning level 1%)"),
+        (t(100), "Error rate peaked at 99.2%"),
         (t(240), "Database connections normalized (20/100)"),
-        (t(300), "Error rate back to normal (0.1 %)"),
+        (t(300), "Error rate back to normal (0.1%)"),
     ]
 
 
 def test_pool_flapping_at_max_gives_one_at_max_entry() -> None:
-    """99/100 between two 100/100 samples is not "normalized"; below 80 % is."""
+    """99/100 between two 100/100 samples is not "normalized"; below 80% is."""
     ev = build(pool({0: 1.0, 15: 0.99, 30: 1.0, 45: 0.99, 60: 0.5}))
     events = [e.event for e in ev.derived_timeline]
     assert events == [
@@ -345,26 +368,8 @@ def test_signal_summaries_cover_every_stored_signal() -> None:
     assert [(g.start, g.end) for g in custom.gaps] == [(t(15), t(60))]
 
 
-def test_evidence_to_dict_is_strict_json() -> None:
-    """The JSON form has no NaN or Inf and uses RFC 3339 UTC times."""
-    samples = pool(dict.fromkeys(range(60, 240, STEP), 1.0))
-    samples["error_rate"] = [*rate(0.001, 0.5, 0.001, fault=(0, 300)), Sample(t(601), math.nan)]
-    data = build(samples).to_dict()
-    text = json.dumps(data, allow_nan=False)
-    assert data["incident_start"] == "2025-10-26T14:00:00Z"
-    assert data["pool_peak"]["text"] == "100/100"
-    assert data["downtime"] == {
-        "value": 300.0,
-        "unit": "seconds",
-        "method": data["downtime"]["method"],
-        "at": None,
-        "unknown": None,
-    }
-    assert '"thresholds": {"pool_warning": 0.8' in text
-
-
 def test_thresholds_are_configurable() -> None:
-    """A 50 % pool warning moves the onset to the first sample at half capacity."""
+    """A 50% pool warning moves the onset to the first sample at half capacity."""
     samples = pool({-300: 0.6, -285: 0.6} | dict.fromkeys(range(-270, 240, STEP), 0.9))
     assert build(samples).onsets[1].at == t(-270)
     assert build(samples, thresholds=Thresholds(pool_warning=0.5)).onsets[1].at == t(-300)
@@ -394,4 +399,4 @@ def test_incident_end_before_start_is_rejected() -> None:
 def test_only_nan_samples_are_reported_as_such() -> None:
     """Samples that are all NaN are stored but give no figure, and the reason says so."""
     ev = build({"error_rate": every(-60, 60, math.nan)})
-    assert ev.error_rate_peak.unknown == "every stored error_rate sample is NaN or infinite"
+    assert ev.error_rate_peak.unknown_reason == "every stored error_rate sample is NaN or infinite"

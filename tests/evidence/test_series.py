@@ -12,7 +12,6 @@ from recorder.evidence.series import (
     Series,
     merge_series,
     pair_nearest,
-    rfc3339,
     summarize_series,
     time_where,
     typical_interval,
@@ -29,13 +28,6 @@ def test_naive_sample_time_is_rejected() -> None:
     """A naive datetime cannot be placed on the UTC timeline."""
     with pytest.raises(ValueError, match="naive"):
         Sample(datetime(2025, 1, 1), 1.0)  # noqa: DTZ001
-
-
-def test_rfc3339_is_utc_with_z_and_milliseconds_only_when_present() -> None:
-    """Times print as RFC 3339 UTC."""
-    assert rfc3339(t(0)) == "2025-10-26T14:00:00Z"
-    assert rfc3339(t(0.25)) == "2025-10-26T14:00:00.250Z"
-    assert rfc3339(None) is None
 
 
 def test_merge_series_joins_parts_by_labels_and_drops_duplicate_instants() -> None:

@@ -17,7 +17,10 @@ from recorder.core.incident import (
     TimelineEntry,
     TimelineKind,
 )
-from recorder.report import MetricFigures, Onset, ReportInput, SignalTable, Unknown
+from recorder.evidence.figures import Evidence, build_evidence
+from recorder.evidence.model import Thresholds
+from recorder.evidence.series import Sample
+from recorder.report import ReportInput, SignalTable
 
 T0 = datetime(2025, 10, 26, 14, 0, 0, tzinfo=UTC)
 
@@ -92,6 +95,50 @@ def entry(
     return TimelineEntry(when, event, action, by, source, kind, derived)
 
 
+SEVERITY_MAP: Mapping[str, str] = {"critical": "SEV1", "error": "SEV2", "warning": "SEV3"}
+
+
+def series(values: Mapping[float, float], start: float, stop: float) -> list[Sample]:
+    """Samples every 15 s from minute `start` to `stop`: each takes the value of the
+    latest key of `values` (minutes) at or before it."""
+    keys = sorted(values)
+    out = []
+    seconds = int(start * 60)
+    while seconds <= stop * 60:
+        minute = seconds / 60
+        key = max((k for k in keys if k <= minute), default=keys[0])
+        out.append(Sample(at(minute), values[key]))
+        seconds += 15
+    return out
+
+
+def pool_outage_evidence(
+    end: float = 30, unsampled: Mapping[str, str] | None = None, **kwargs: Any
+) -> Evidence:
+    """Evidence of the golden pool outage, from samples every 15 s (-60 to +40 minutes):
+    the pool crosses 80 % at -3 min and is full from -2.75 to +14; errors run at 100 %
+    (10,000/minute) from +4 to +16 minutes."""
+    samples = {
+        "error_rate": series({-60: 0.001, 4: 1.0, 16: 0.0012}, -60, 40),
+        "error_count": series({-60: 0.0, 4: 10000.0, 16: 12.0}, -60, 40),
+        "pool_in_use": series({-60: 20.0, -3: 82.0, -2.75: 100.0, 14: 64.0, 20: 20.0}, -60, 40),
+        "pool_max": series({-60: 100.0}, -60, 40),
+    }
+    return build_evidence(
+        {k: v for k, v in samples.items() if k not in (unsampled or {})},
+        baseline_end=T0,
+        incident_start=T0,
+        incident_end=at(end),
+        triggered_at=T0,
+        thresholds=Thresholds(),
+        unsampled=unsampled,
+        baseline_start=at(-60),
+        sample_interval_seconds=15,
+        summarize=False,
+        **kwargs,
+    )
+
+
 def report_input(
     inc: Incident,
     alerts: Sequence[AlertState] = (),
@@ -107,6 +154,7 @@ def report_input(
         "now": at(120, inc.started_at),
         "metrics": None,
         "metrics_unknown_reason": "no Prometheus configured",
+        "severity_map": SEVERITY_MAP,
     }
     fields.update(overrides)
     return ReportInput(**fields)
@@ -208,31 +256,13 @@ def resolved_with_metrics() -> ReportInput:
             source="Alertmanager",
         ),
     )
-    metrics = MetricFigures(
-        onset=Onset(at(-3), "pool_in_use"),
-        normal_error_rate=0.001,
-        normal_error_rate_method="median of error_rate over the 1h before the first alert",
-        error_rate_mean=0.42,
-        error_rate_peak=1.0,
-        error_rate_peak_at=at(6),
-        peak_error_count=10000,
-        peak_error_count_at=at(6),
-        total_failed_requests=152340,
-        pool_peak_in_use=100,
-        pool_max=100,
-        pool_peak_at=at(1),
-        time_at_pool_max_seconds=780,
-        downtime_seconds=1560,
-        detection_quality=(
-            "pool_in_use crossed 80% of pool_max 3 minutes before the first alert",
-            "error_rate crossed 10x baseline 4 minutes after the first alert",
-        ),
-    )
+    metrics = pool_outage_evidence()
     tables = (
         SignalTable(
             "pool_in_use", [(at(-3), 82), (at(0), 100), (at(15), 64), (at(30), 20)], "connections"
         ),
         SignalTable("error_rate", [(at(-3), 0.001), (at(6), 1.0), (at(30), 0.0012)], "fraction"),
+        SignalTable("pool_max", (), "connections", constant=100.0),
     )
     charts = {
         name: f"/api/v1/incidents/{inc.id}/charts/{name}.svg"
@@ -385,9 +415,18 @@ def resolved_with_human_fields() -> ReportInput:
             started_at=datetime(2025, 8, 10, 22, 30, tzinfo=UTC),
         ),
     )
-    metrics = MetricFigures(
-        onset=Unknown("error_rate not sampled: no service label on the PagerDuty incident"),
-        detection_quality=Unknown("no signals sampled for this incident"),
+    cause = "the incident's common labels have no value for label 'service'"
+    metrics = build_evidence(
+        {},
+        baseline_end=start,
+        incident_start=start,
+        incident_end=start + timedelta(minutes=50),
+        triggered_at=start,
+        unsampled={"error_rate": cause, "error_count": cause, "pool_in_use": cause},
+        configured=("error_rate", "error_count", "pool_in_use"),
+        baseline_start=start - timedelta(hours=1),
+        sample_interval_seconds=15,
+        summarize=False,
     )
     return report_input(
         inc,

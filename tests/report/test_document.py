@@ -6,7 +6,7 @@ import json
 import re
 
 from recorder.core.incident import IncidentStatus
-from recorder.report import build_report, report_to_json
+from recorder.report import build_report, render_markdown, report_to_json
 from tests.report.cases import (
     at,
     incident,
@@ -39,6 +39,7 @@ def test_json_durations_are_seconds_with_units() -> None:
         "source": "acknowledged_at − triggered_at",
         "unknown_reason": None,
         "note": None,
+        "at": None,
     }
 
 
@@ -56,19 +57,42 @@ def test_json_unknown_figures_are_null_with_reason() -> None:
     }
 
 
-def test_json_marks_downtime_fallback() -> None:
-    """A duration-based downtime carries the fallback note in JSON too."""
+def test_json_downtime_without_error_rate_is_null_with_cause() -> None:
+    """No error-rate evidence: downtime, budget used and SLA breach are null with the cause
+    in JSON too, never the incident's duration."""
     inc = incident(status=IncidentStatus.RESOLVED, resolved_at=at(50))
     document = report_to_json(build_report(report_input(inc)))
-    downtime = document["figures"]["downtime"]
-    assert (downtime["value"], downtime["note"]) == (
-        3000.0,
-        "incident duration; no error-rate signal",
-    )
-    assert document["figures"]["sla_breach"]["value"] is True
+    for name in ("downtime", "budget_used", "sla_breach"):
+        figure = document["figures"][name]
+        assert figure["value"] is None, name
+        assert "no Prometheus configured" in figure["unknown_reason"], name
+
+
+def test_json_carries_the_sentences_the_text_prints() -> None:
+    """The composed sentences are in JSON exactly as Markdown prints them (no escaping
+    needed for these)."""
+    report = build_report(resolved_with_metrics())
+    document = report_to_json(report)
+    markdown = render_markdown(report)
+    assert f"- Time to detection: {document['text']['detection']}" in markdown
+    assert f"- **During incident**: {document['text']['during']}" in markdown
 
 
 def test_json_document_is_strict_json() -> None:
     """The document serializes with allow_nan=False and round-trips unchanged."""
     document = report_to_json(build_report(resolved_with_metrics()))
     assert json.loads(json.dumps(document, allow_nan=False)) == document
+
+
+def test_json_detection_notes_carry_the_signed_seconds_the_lines_state() -> None:
+    """The alert fired 4 minutes before the error rate crossed (-240 s) and 3 minutes
+    after the pool crossed (180 s): JSON carries those signed values beside the lines."""
+    document = report_to_json(build_report(resolved_with_metrics()))
+    notes = document["detection"]["notes"]
+    assert [(n["verdict"], n["seconds"]) for n in notes] == [
+        ("Good", -240.0),
+        ("To Improve", 180.0),
+    ]
+    assert notes[0]["text"].startswith("alert fired 4 minutes before error rate crossed")
+    assert notes[1]["text"].endswith("3 minutes before the alert")
+    assert document["detection"]["quality"] == [f"{n['verdict']}: {n['text']}" for n in notes]

@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from recorder.evidence.figures import Evidence, build_evidence
+from recorder.evidence.model import Thresholds
+from recorder.evidence.series import Sample
 from recorder.report.svg import (
     Chart,
     Marker,
-    WarningLevels,
     incident_chart,
     render_svg,
     split_at_gaps,
@@ -165,24 +167,57 @@ def test_signal_names_units_and_labels_are_escaped() -> None:
     assert "<script>alert(1)</script>" in "".join(root.itertext())
 
 
-def test_warning_levels_follow_the_rules() -> None:
-    """Pool: 80 % of the max; error rate: max(10x baseline median, 1 %)."""
-    pool = {"pool_max": [(T0, 100.0), (T0 + timedelta(minutes=1), 90.0)]}
-    level = warning_level("pool_in_use", pool, T0)
+def evidence_of(
+    samples: dict[str, list[tuple[datetime, float]]], thresholds: Thresholds | None = None
+) -> Evidence:
+    """Evidence over 30 minutes from T0, with a one-hour baseline."""
+    return build_evidence(
+        {name: [Sample(at, v) for at, v in rows] for name, rows in samples.items()},
+        baseline_end=T0,
+        incident_start=T0,
+        incident_end=T0 + timedelta(minutes=30),
+        triggered_at=T0,
+        thresholds=thresholds,
+        baseline_start=T0 - timedelta(hours=1),
+        sample_interval_seconds=60,
+    )
+
+
+def test_warning_line_is_the_level_the_figures_computed() -> None:
+    """The chart draws the evidence's levels: pool at 80 % of the max, error rate at
+    max(10x baseline median, 1 %), a configured pool ratio as configured."""
+    pool = {
+        "pool_max": [(T0, 100.0), (T0 + timedelta(minutes=1), 90.0)],
+        "pool_in_use": [(T0, 10.0), (T0 + timedelta(minutes=1), 10.0)],
+    }
+    level = warning_level("pool_in_use", pool, evidence_of(pool))
     assert level is not None
     assert level[0] == 80.0
     before = [(T0 - timedelta(minutes=m), 0.004) for m in (1, 2, 3)]
-    level = warning_level("error_rate", {"error_rate": before}, T0)
+    rates = {"error_rate": before}
+    ev = evidence_of(rates)
+    level = warning_level("error_rate", rates, ev)
     assert level is not None
     assert level[0] == pytest.approx(0.04)
-    quiet = [(T0 - timedelta(minutes=1), 0.0001)]
-    level = warning_level("error_rate", {"error_rate": quiet}, T0)
+    assert ev.onsets[0].level == level[0]
+    quiet = {"error_rate": [(T0 - timedelta(minutes=1), 0.0001)]}
+    level = warning_level("error_rate", quiet, evidence_of(quiet))
     assert level is not None
     assert level[0] == 0.01
-    custom = warning_level("pool_in_use", pool, T0, WarningLevels(pool_ratio=0.5))
+    custom = warning_level("pool_in_use", pool, evidence_of(pool, Thresholds(pool_warning=0.5)))
     assert custom is not None
     assert custom[0] == 50.0
-    assert warning_level("error_count", {}, T0) is None
+    assert warning_level("error_count", {}, evidence_of({})) is None
+    assert warning_level("error_rate", rates, None) is None
+
+
+def test_a_zero_floor_draws_the_factor_alone() -> None:
+    """error_rate_min = 0 (configurable): the line is 10x the baseline, as the figures use."""
+    rates = {"error_rate": [(T0 - timedelta(minutes=m), 0.002) for m in (1, 2, 3)]}
+    ev = evidence_of(rates, Thresholds(error_rate_min=0.0))
+    level = warning_level("error_rate", rates, ev)
+    assert level is not None
+    assert level[0] == pytest.approx(0.02)
 
 
 def test_incident_chart_covers_baseline_and_marks_the_incident() -> None:
@@ -193,10 +228,30 @@ def test_incident_chart_covers_baseline_and_marks_the_incident() -> None:
         resolved_at=T0 + timedelta(minutes=30),
     )
     samples = {"error_rate": [(T0 + timedelta(minutes=m), 0.001) for m in range(-20, 31)]}
-    c = incident_chart(inc, "error_rate", samples, baseline_window=timedelta(hours=1), now=T0)
+    c = incident_chart(
+        inc,
+        "error_rate",
+        samples,
+        baseline_window=timedelta(hours=1),
+        now=T0,
+        evidence=evidence_of(samples),
+    )
     assert c.start == T0 - timedelta(minutes=20)
     assert c.end == T0 + timedelta(minutes=30)
     assert c.baseline == (T0 - timedelta(minutes=20), T0)
     assert [m.label for m in c.markers] == ["first alert", "ack", "resolved"]
     assert c.threshold == 0.01
     assert c.unit == "fraction"
+
+
+def test_chart_shows_the_recovery_tail_after_resolution() -> None:
+    """Samples stored after resolution extend the chart past the resolved marker."""
+    inc = incident(started_at=T0, resolved_at=T0 + timedelta(minutes=30))
+    samples = {"error_rate": [(T0 + timedelta(minutes=m), 0.001) for m in range(-5, 41)]}
+    c = incident_chart(
+        inc, "error_rate", samples, baseline_window=timedelta(hours=1), now=T0, evidence=None
+    )
+    assert c.end == T0 + timedelta(minutes=40)
+    svg = render_svg(c)
+    assert 'data-points="46"' in svg
+    assert 'data-marker="resolved"' in svg

@@ -19,8 +19,8 @@ import aiohttp
 import pytest
 from prometheus_client import CollectorRegistry
 
-from recorder.report.evidence_figures import build_incident_evidence
-from recorder.report.figures import format_count, format_percent
+from recorder.evidence.incident import build_incident_evidence
+from recorder.evidence.wording import count, percent
 from recorder.reporting import evidence_thresholds
 from recorder.sampling.plan import Timing, backfill_range
 from recorder.sampling.promapi import PrometheusClient
@@ -143,15 +143,17 @@ async def check_figures(
     # Every figure comes from stored samples: peaks are stored values.
     stored_rates = {v for _, v in points(signals, "error_rate")}
     assert peak in stored_rates
-    assert evidence.error_count_peak.value in {v for _, v in points(signals, "error_count")}
+    # Request counts are whole: the peak is a stored value, rounded.
+    counts = {round(v) for _, v in points(signals, "error_count") if v is not None}
+    assert evidence.error_count_peak.value in counts
 
     resp = await client.get(f"/api/v1/incidents/{incident_id}/report")
     assert resp.status == 200
     report = await resp.text()
     metrics = report.split("## Metrics", 1)[1].split("## Action Items", 1)[0]
-    assert f"**Normal error rate**: {format_percent(normal)} (median of" in metrics
-    assert f"peak {format_percent(peak)} at" in metrics
-    assert f"**Peak error count**: {format_count(evidence.error_count_peak.value)} " in metrics
+    assert f"**Normal error rate**: {percent(normal)} (median of" in metrics
+    assert f"peak {percent(peak)} at" in metrics
+    assert f"**Peak error count**: {count(evidence.error_count_peak.value)} " in metrics
     assert "100/100 connections (100%)" in metrics
     assert "unknown" not in metrics.split("### Error Rate", 1)[1].split("###", 1)[0]
     assert "Database connections at max (100/100) _(derived from samples)_" in report

@@ -150,7 +150,9 @@ async def test_incident_page_escapes_alert_text(make_client: MakeClient) -> None
     assert 'href="javascript:' not in text
     for section in HUMAN_SECTIONS:
         assert f"<h2>{section}</h2>" in text
-    assert text.count('<path class="series"') == 4
+    # pool_max never changes: one line instead of a chart.
+    assert text.count('<path class="series"') == 3
+    assert "pool_max: 100 connections throughout" in text
 
 
 async def test_pages_need_sign_in_when_read_auth_is_on(make_client: MakeClient) -> None:
@@ -344,9 +346,10 @@ async def test_markdown_report_links_the_charts(make_client: MakeClient) -> None
     incident_id = ids["DiskAlmostFull"]
     text = await (await client.get(f"/api/v1/incidents/{incident_id}/report")).text()
     origin = f"http://{client.host}:{client.port}"
-    for signal in ("error_rate", "error_count", "pool_in_use", "pool_max"):
+    for signal in ("error_rate", "error_count", "pool_in_use"):
         link = f"![{signal}]({origin}/api/v1/incidents/{incident_id}/charts/{signal}.svg)"
         assert link in text
+    assert "/charts/pool_max.svg" not in text  # constant: one line, no chart
 
 
 async def test_external_url_is_the_base_of_chart_links(make_client: MakeClient) -> None:
@@ -373,7 +376,7 @@ async def test_html_export_is_standalone_and_allows_only_its_stylesheet(
     assert "<style>" in text
     assert "<script" not in text
     assert HOSTILE not in text
-    assert text.count("<svg") == 4
+    assert text.count("<svg") == 3  # pool_max is constant: one line, no chart
 
 
 async def test_status_band_links_pagerduty_and_names_who_acknowledged(

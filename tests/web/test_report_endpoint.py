@@ -91,3 +91,30 @@ async def test_report_rejects_unknown_format(make_client: MakeClient, clock: Fak
     resp = await client.get(f"/api/v1/incidents/{incident_id}/report?format=pdf")
     assert resp.status == 400
     assert "markdown, json or html" in (await resp.json())["detail"]
+
+
+async def test_readme_fixture_report_says_unknown_with_cause_for_availability(
+    make_client: MakeClient, clock: FakeClock
+) -> None:
+    """The README's DiskAlmostFull fixture has no error-rate samples: downtime, error
+    budget used and SLA breach read unknown with the cause in Markdown, HTML and JSON,
+    never the incident's duration or a breach."""
+    client = await make_client()
+    incident_id = await resolved_disk_incident(client, clock)
+    base = f"/api/v1/incidents/{incident_id}/report"
+    markdown = await (await client.get(base)).text()
+    cause = "no Prometheus configured: set RECORDER_PROMETHEUS_URL"
+    assert f"- **Actual downtime**: unknown ({cause})" in markdown
+    assert f"- **Error budget used**: unknown (downtime unknown: {cause})" in markdown
+    assert f"- **SLA breach**: unknown (downtime unknown: {cause})" in markdown
+    assert f"- **SLA Breach**: unknown (downtime unknown: {cause})" in markdown
+    assert "SLA Breach**: Yes" not in markdown
+    assert "incident duration" not in markdown
+    report = await (await client.get(f"{base}?format=json")).json()
+    for name in ("downtime", "budget_used", "sla_breach"):
+        figure = report["figures"][name]
+        assert figure["value"] is None, name
+        assert cause in figure["unknown_reason"], name
+        assert figure["text"] == f"unknown ({figure['unknown_reason']})"
+    html = await (await client.get(f"{base}?format=html")).text()
+    assert f"<strong>SLA breach</strong>: unknown (downtime unknown: {cause})" in html
