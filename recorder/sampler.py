@@ -41,7 +41,7 @@ from recorder.sampling.promapi import (
 from recorder.sampling.query_failures import failures_of_round
 from recorder.sampling.signals import DEFAULT_SERVICE_LABELS, Signal
 from recorder.store.errors import StoreError
-from recorder.store.protocol import SamplingTarget, Store, StoredSample
+from recorder.store.protocol import SampleStore, SamplingTarget, StoredSample
 
 RESOLVED_WITHIN = timedelta(hours=24)
 """Resolved incidents older than this are not backfilled any more (restart after days)."""
@@ -83,7 +83,7 @@ class Sampler:
 
     def __init__(
         self,
-        store: Store,
+        store: SampleStore,
         client: PrometheusClient,
         *,
         signals: Sequence[Signal],
