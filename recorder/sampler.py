@@ -165,7 +165,17 @@ class Sampler:
             await asyncio.sleep(min(max(delay, 0.0), self.timing.step_seconds * 2))
 
     async def close(self) -> None:
-        """Free this replica's leases (shielded from cancellation)."""
+        """Write the failures still waiting, then free this replica's leases (both
+        shielded from cancellation)."""
+        try:
+            for incident_id, state in list(self._held.items()):
+                if state.failures:
+                    await asyncio.shield(
+                        self.store.save_sampling_failures(incident_id, state.failures)
+                    )
+                    state.failures = []
+        except StoreError as exc:
+            self.log.warning("sampler_failures_not_saved", error=str(exc), holder=self.holder)
         try:
             freed = await asyncio.shield(self.store.release_leases(self.holder))
         except StoreError as exc:

@@ -85,7 +85,8 @@ async def test_repeated_failures_are_written_once_a_minute_and_add_up(
     database_url: str,
 ) -> None:
     """Round after round of the same failure costs one write a minute per incident, and
-    the stored count still counts every failed round."""
+    the stored count still counts every failed round (those waiting are written when the
+    sampler stops)."""
     store = open_store(database_url)
     await store.start()
     await store.migrate()
@@ -119,6 +120,12 @@ async def test_repeated_failures_are_written_once_a_minute_and_add_up(
         (stored,) = await store.load_sampling_failures(incident.id)
         assert (stored.count, stored.first_at, stored.last_at) == (6, first, clock.current)
         assert stored.cause is FailureCause.UNREACHABLE
+
+        clock.current += timedelta(seconds=1)
+        await sampler.run_round()
+        await sampler.close()
+        (stored,) = await store.load_sampling_failures(incident.id)
+        assert (stored.count, stored.last_at) == (7, clock.current)
     finally:
         await session.close()
         await store.close()
