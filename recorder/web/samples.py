@@ -13,7 +13,7 @@ from recorder.evidence.series import Sample, summarize_series
 from recorder.evidence.wording import rfc3339
 from recorder.settings import Settings
 from recorder.store.protocol import Store
-from recorder.web.api import require_read
+from recorder.web.access import require_read
 from recorder.web.keys import LOG_FIELDS, SETTINGS, STORE
 
 Stored = Mapping[str, Sequence[tuple[datetime, float]]]

@@ -12,8 +12,9 @@ from prometheus_client import CollectorRegistry
 from recorder.demo.stack import free_port
 from recorder.evidence.figures import Thresholds
 from recorder.metrics import RecorderMetrics
-from recorder.sampler import FAILURES_EVERY, Sampler
+from recorder.sampler import Sampler
 from recorder.sampling.failures import FailureCause
+from recorder.sampling.held import FAILURES_EVERY
 from recorder.sampling.plan import Timing
 from recorder.sampling.promapi import PrometheusClient
 from recorder.sampling.signals import Signal
