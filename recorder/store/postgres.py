@@ -28,7 +28,6 @@ from recorder.store.codec import (
     TIMELINE_COLUMNS,
     alert_values,
     build_alert,
-    build_delivery,
     build_failure,
     build_incident,
     build_timeline_entry,
@@ -548,17 +547,6 @@ class PostgresStore:
 
         return await self._run(work, begin=None)
 
-    async def list_page_deliveries(self, *, limit: int) -> list[PageDelivery]:
-        """The delivery log, newest first."""
-        if limit < 1:
-            raise ValueError(f"limit must be at least 1, got {limit}")
-
-        async def work(conn: Connection) -> list[PageDelivery]:
-            rows = await conn.fetch(statements.SELECT_DELIVERIES, limit)
-            return [build_delivery(row, decode_utc) for row in rows]
-
-        return await self._run(work, begin=None)
-
     async def update(self, incident_id: str, decide: DecideExisting) -> Outcome:
         """Lock the incident's key (as record() does) and row, load, decide, persist.
 
@@ -681,15 +669,6 @@ class PostgresStore:
         async def work(conn: Connection) -> int:
             count = await conn.fetchval(statements.COUNT_OPEN)
             return int(count)
-
-        return await self._run(work, begin=None)
-
-    async def latest_change(self) -> datetime | None:
-        """The newest `updated_at` over all incidents, None when there are none."""
-
-        async def work(conn: Connection) -> datetime | None:
-            value: datetime | None = await conn.fetchval(statements.LATEST_CHANGE)
-            return value
 
         return await self._run(work, begin=None)
 

@@ -122,9 +122,6 @@ class IncidentStore(Protocol):
     async def count_open(self) -> int:
         """How many incidents are not resolved."""
 
-    async def latest_change(self) -> datetime | None:
-        """When the newest incident was last updated (for readiness and dashboards)."""
-
 
 class PagingLog(Protocol):
     """Paging events (PagerDuty): applied through decide callbacks, and the delivery log."""
@@ -151,9 +148,6 @@ class PagingLog(Protocol):
     async def record_ignored(self, delivery: PageDelivery) -> bool:
         """Log a delivery the recorder does not apply (outcome "ignored"); False when
         the event id was already recorded."""
-
-    async def list_page_deliveries(self, *, limit: int) -> list[PageDelivery]:
-        """The delivery log, newest first."""
 
 
 class SampleStore(Protocol):

@@ -28,7 +28,6 @@ from recorder.store.codec import (
     TIMELINE_COLUMNS,
     alert_values,
     build_alert,
-    build_delivery,
     build_failure,
     build_incident,
     build_timeline_entry,
@@ -367,17 +366,6 @@ class SqliteStore:
         """Log a delivery that is not applied; False when it was logged before."""
         return await self._write(lambda conn: _insert_delivery(conn, delivery, "ignored"))
 
-    async def list_page_deliveries(self, *, limit: int) -> list[PageDelivery]:
-        """The delivery log, newest first."""
-        if limit < 1:
-            raise ValueError(f"limit must be at least 1, got {limit}")
-
-        async def body(conn: aiosqlite.Connection) -> list[PageDelivery]:
-            cursor = await conn.execute(_sql(statements.SELECT_DELIVERIES), (limit,))
-            return [build_delivery(row, decode_micros) for row in await cursor.fetchall()]
-
-        return await self._read(body)
-
     async def update(self, incident_id: str, decide: DecideExisting) -> Outcome:
         """Load one incident by id, decide, persist. Raises IncidentNotFound."""
 
@@ -464,15 +452,6 @@ class SqliteStore:
             cursor = await conn.execute(statements.COUNT_OPEN)
             row = await cursor.fetchone()
             return int(row[0]) if row is not None else 0
-
-        return await self._read(body)
-
-    async def latest_change(self) -> datetime | None:
-        """The newest `updated_at` over all incidents, None when there are none."""
-
-        async def body(conn: aiosqlite.Connection) -> datetime | None:
-            row = await (await conn.execute(statements.LATEST_CHANGE)).fetchone()
-            return None if row is None or row[0] is None else decode_micros(row[0])
 
         return await self._read(body)
 

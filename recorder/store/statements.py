@@ -17,7 +17,6 @@ from typing import Any
 from recorder.core.incident import Incident, IncidentStatus
 from recorder.core.join import JOIN_LOOKUP_LIMIT
 from recorder.store.codec import (
-    DELIVERY_COLUMNS,
     FAILURE_COLUMNS,
     INCIDENT_COLUMNS,
     LIST_AFTER_CURSOR,
@@ -39,7 +38,6 @@ def for_sqlite(sql: str) -> str:
 SELECT_INCIDENTS = f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM incidents"
 SELECT_LINKED = f"{SELECT_INCIDENTS} WHERE link_key = $1 ORDER BY id DESC LIMIT {JOIN_LOOKUP_LIMIT}"
 COUNT_OPEN = "SELECT count(*) FROM incidents WHERE status <> 'resolved'"
-LATEST_CHANGE = "SELECT max(updated_at) FROM incidents"
 SELECT_TIMELINE = (
     f"SELECT {', '.join(TIMELINE_COLUMNS)} FROM timeline WHERE incident_id = $1 ORDER BY at, seq"
 )
@@ -49,10 +47,6 @@ INSERT_SILENCE = (
 )
 UPDATE_DELIVERY = (
     "UPDATE pagerduty_deliveries SET incident_id = $2, outcome = $3 WHERE event_id = $1"
-)
-SELECT_DELIVERIES = (
-    f"SELECT {', '.join(DELIVERY_COLUMNS)} FROM pagerduty_deliveries "
-    "ORDER BY received_at DESC, event_id DESC LIMIT $1"
 )
 SELECT_LAST_SAMPLES = (
     "SELECT signal, max(at) AS at FROM samples WHERE incident_id = $1 GROUP BY signal"

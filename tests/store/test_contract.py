@@ -31,6 +31,7 @@ from tests.store.builders import (
     open_if_absent,
 )
 from tests.store.conftest import OpenStore
+from tests.store.reads import read_latest_change
 
 
 async def test_migrate_applies_every_version_once(open_stores: OpenStore) -> None:
@@ -217,16 +218,16 @@ async def test_second_open_incident_for_a_key_is_rejected_atomically(store: Stor
     assert [i.id for i in page.incidents] == [first.id]
 
 
-async def test_nothing_outcome_changes_nothing(store: Store) -> None:
+async def test_nothing_outcome_changes_nothing(store: Store, database_url: str) -> None:
     """A decision that changes nothing leaves the incident and latest_change as they were."""
     incident = make_incident()
     await store.record(incident.correlation_key, open_if_absent(incident))
-    before = await store.latest_change()
+    before = await read_latest_change(database_url)
 
     outcome = await store.record(incident.correlation_key, open_if_absent(make_incident()))
 
     assert not outcome.changed
-    assert await store.latest_change() == before == incident.updated_at
+    assert await read_latest_change(database_url) == before == incident.updated_at
 
 
 async def test_outcome_without_incident_cannot_carry_writes(store: Store) -> None:
@@ -365,10 +366,10 @@ async def test_find_related_matches_alertname_or_service_of_earlier_incidents(st
     assert unlabeled == []
 
 
-async def test_count_open_and_latest_change_track_updates(store: Store) -> None:
+async def test_count_open_and_latest_change_track_updates(store: Store, database_url: str) -> None:
     """count_open counts unresolved incidents; latest_change is the newest updated_at."""
     assert await store.count_open() == 0
-    assert await store.latest_change() is None
+    assert await read_latest_change(database_url) is None
     incident = make_incident()
     await store.record(incident.correlation_key, open_if_absent(incident))
 
@@ -378,7 +379,7 @@ async def test_count_open_and_latest_change_track_updates(store: Store) -> None:
     )
 
     assert await store.count_open() == 0
-    assert await store.latest_change() == at(99.000001)
+    assert await read_latest_change(database_url) == at(99.000001)
 
 
 async def test_samples_are_stored_once_and_load_per_signal_in_time_order(store: Store) -> None:

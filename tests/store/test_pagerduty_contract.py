@@ -46,6 +46,7 @@ from tests.store.builders import (
     open_if_absent,
 )
 from tests.store.conftest import OpenStore
+from tests.store.reads import read_page_deliveries
 
 GROUP = '{}:{alertname="PoolExhausted"}'
 LINK = sha256_hex(GROUP)
@@ -109,7 +110,9 @@ def am_incident(key: str = f"group:{GROUP}", *, created: datetime = T0) -> Incid
     return replace(make_incident(key=key, created=created), group_key=GROUP)
 
 
-async def test_duplicate_delivery_returns_none_and_writes_nothing(store: Store) -> None:
+async def test_duplicate_delivery_returns_none_and_writes_nothing(
+    store: Store, database_url: str
+) -> None:
     """The second delivery of an event id is not decided and changes nothing."""
     incident = paged_incident()
     first = await store.record_page(
@@ -126,7 +129,7 @@ async def test_duplicate_delivery_returns_none_and_writes_nothing(store: Store) 
     )
     assert again is None
     assert seen == []
-    [logged] = await store.list_page_deliveries(limit=10)
+    [logged] = await read_page_deliveries(database_url, limit=10)
     assert (logged.event_id, logged.webhook_id, logged.incident_id, logged.outcome) == (
         "ev-1",
         "wh-1",
@@ -136,7 +139,7 @@ async def test_duplicate_delivery_returns_none_and_writes_nothing(store: Store) 
 
 
 async def test_page_lookup_offers_the_id_incident_and_every_link_key_incident(
-    store: Store,
+    store: Store, database_url: str
 ) -> None:
     """A page's lookup holds the incident linked to its PagerDuty id and every incident
     with its link key, open or resolved, newest first; the chosen one reaches decide."""
@@ -165,7 +168,7 @@ async def test_page_lookup_offers_the_id_incident_and_every_link_key_incident(
         (None, []),
     ]
     assert [None if v is None else v.incident.id for v in seen] == [newer.id, other.id, None, None]
-    outcomes = {d.event_id: d.outcome for d in await store.list_page_deliveries(limit=10)}
+    outcomes = {d.event_id: d.outcome for d in await read_page_deliveries(database_url, limit=10)}
     # capture() decides NOTHING (no incident), which the log calls unmatched.
     assert set(outcomes.values()) == {"unmatched"}
 
@@ -282,19 +285,19 @@ async def test_alerts_join_a_pagerduty_incident_resolved_after_they_started(
     assert [None if v is None else v.incident.id for v in seen] == [opened.id, None]
 
 
-async def test_record_ignored_logs_once(store: Store) -> None:
+async def test_record_ignored_logs_once(store: Store, database_url: str) -> None:
     """Ignored deliveries are logged once; the log lists newest first."""
     ping = replace(delivery("ping-1", when=1), event_type="pagey.ping", kind="ping")
     assert await store.record_ignored(ping) is True
     assert await store.record_ignored(ping) is False
     service = replace(delivery("svc-1", webhook_id="wh", when=2), event_type="service.updated")
     assert await store.record_ignored(replace(service, kind="ignored")) is True
-    logged = await store.list_page_deliveries(limit=10)
+    logged = await read_page_deliveries(database_url, limit=10)
     assert [(d.event_id, d.outcome, d.received_at) for d in logged] == [
         ("svc-1", "ignored", at(2)),
         ("ping-1", "ignored", at(1)),
     ]
-    assert await store.list_page_deliveries(limit=1) == logged[:1]
+    assert await read_page_deliveries(database_url, limit=1) == logged[:1]
 
 
 # ------------------------------------------------------------------ real decisions, racing
@@ -355,7 +358,7 @@ def _alert_decide(now: datetime) -> Decide:
 
 
 async def test_racing_pages_and_alerts_of_one_group_make_one_incident(
-    open_stores: OpenStore,
+    open_stores: OpenStore, database_url: str
 ) -> None:
     """Triggers, acks (each redelivered) and alert notifications for one group, racing over
     two stores, end as one incident with one acknowledgment and the alert's start."""
@@ -402,7 +405,7 @@ async def test_racing_pages_and_alerts_of_one_group_make_one_incident(
     assert incident.pagerduty.id == "PD1"
     timeline = await stores[0].load_timeline(incident.id)
     assert [e.kind for e in timeline].count(TimelineKind.ACKNOWLEDGED) == 1
-    assert len(await stores[0].list_page_deliveries(limit=10)) == 2
+    assert len(await read_page_deliveries(database_url, limit=10)) == 2
 
 
 _SCHEMA_MIGRATIONS = (

@@ -16,8 +16,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from recorder.store.protocol import PageDelivery
-from recorder.web.keys import STORE
+from recorder.web.keys import SETTINGS
 from tests.conftest import fixture_bytes
+from tests.store.reads import read_page_deliveries
 from tests.web.conftest import FakeClock, MakeClient
 
 JSON = {"Content-Type": "application/json"}
@@ -141,8 +142,7 @@ async def markdown(client: TestClient[Any, Any], incident_id: str) -> str:
 async def deliveries(client: TestClient[Any, Any]) -> list[PageDelivery]:
     app = client.app
     assert app is not None
-    logged: list[PageDelivery] = await app[STORE].list_page_deliveries(limit=100)
-    return logged
+    return await read_page_deliveries(app[SETTINGS].database_url, limit=100)
 
 
 async def metric(client: TestClient[Any, Any], outcome: str) -> float:
