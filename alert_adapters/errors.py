@@ -36,6 +36,10 @@ class PayloadNotJSON(PayloadError):
         self.source = source
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[PayloadNotJSON], tuple[str, str]]:
+        # Errors cross a process boundary when a body is parsed in a worker process.
+        return type(self), (self.source, self.reason)
+
 
 class UnsupportedVersion(PayloadError):
     """The payload declares a schema version this adapter does not read (HTTP 400)."""
@@ -47,6 +51,9 @@ class UnsupportedVersion(PayloadError):
         self.source = source
         self.version = version
         self.supported = supported
+
+    def __reduce__(self) -> tuple[type[UnsupportedVersion], tuple[str, ...]]:
+        return type(self), (self.source, self.version, self.supported)
 
 
 class PayloadInvalid(PayloadError):
@@ -60,6 +67,9 @@ class PayloadInvalid(PayloadError):
         self.source = source
         self.errors: list[str] = list(errors)
         super().__init__(f"{source} payload does not match the schema: " + "; ".join(self.errors))
+
+    def __reduce__(self) -> tuple[type[PayloadInvalid], tuple[str, list[str]]]:
+        return type(self), (self.source, self.errors)
 
 
 class ProblemList:

@@ -106,6 +106,9 @@ class LegacyGrafanaPayload(UnsupportedVersion):
             'webhook contact point sends payload version "1"',
         )
 
+    def __reduce__(self) -> tuple[type[LegacyGrafanaPayload], tuple[()]]:
+        return type(self), ()
+
 
 def parse_grafana(body: bytes) -> AlertNotification:
     """Validate one Grafana-managed alerting webhook body and normalize it.

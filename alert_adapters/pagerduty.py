@@ -205,6 +205,39 @@ class PagerDutyBody:
         return isinstance(self.document, dict) and _is_v2(self.document)
 
 
+@dataclass(frozen=True, slots=True)
+class PagerDutyDelivery:
+    """A webhook body decoded and parsed in one pass (in a worker, for a big body).
+
+    The web layer must know the form (V2 or V3) to authenticate the delivery before it
+    may tell the sender what is wrong with it, so a schema problem is kept, not raised.
+    """
+
+    legacy_v2: bool
+    events: tuple[PageEvent, ...] = ()
+    problem: PayloadInvalid | None = None
+
+    def checked_events(self) -> list[PageEvent]:
+        """The events; raises the body's PayloadInvalid, if it had one."""
+        if self.problem is not None:
+            raise self.problem
+        return list(self.events)
+
+
+def read_pagerduty(body: bytes) -> PagerDutyDelivery:
+    """Decode and parse a webhook body once (see decode_pagerduty and parse_pagerduty).
+
+    Raises:
+        PayloadNotJSON: the body is empty, not UTF-8 or not JSON.
+    """
+    decoded = decode_pagerduty(body)
+    try:
+        events = parse_pagerduty(decoded)
+    except PayloadInvalid as exc:
+        return PagerDutyDelivery(decoded.legacy_v2, problem=exc)
+    return PagerDutyDelivery(decoded.legacy_v2, tuple(events))
+
+
 def decode_pagerduty(body: bytes) -> PagerDutyBody:
     """Decode a webhook body once, with bounded depth (see decode_document).
 

@@ -2,4 +2,6 @@
 
 from recorder.cli import main
 
-raise SystemExit(main())
+# Guarded: body-parsing worker processes are spawned, and they import `__main__`.
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -21,6 +21,7 @@ from recorder.core.incident import (
     TimelineKind,
 )
 from recorder.core.links import incident_link_key
+from recorder.ids import is_incident_id
 from recorder.sampling.failures import FailureCause, SamplingFailure
 from recorder.store.errors import InvalidCursor
 from recorder.store.protocol import PageDelivery
@@ -481,6 +482,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     except (UnicodeError, binascii.Error, ValueError, OverflowError):
         raise InvalidCursor(cursor) from None
     # Round-trip check: base64 decoding skips stray characters, a cursor we issued doesn't.
-    if not last_id or _cursor(int(micros), last_id) != cursor:
+    if not is_incident_id(last_id) or _cursor(int(micros), last_id) != cursor:
         raise InvalidCursor(cursor)
     return started_at, last_id

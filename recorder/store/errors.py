@@ -16,6 +16,16 @@ class StorageUnavailable(StoreError):
         self.reason = reason
 
 
+class DataRejected(StoreError):
+    """The database refused a value itself (not valid text, too long for an index, out of
+    range): retrying the same request cannot succeed, so the caller should not."""
+
+    def __init__(self, backend: str, reason: str) -> None:
+        super().__init__(f"{backend} refused a value: {reason}")
+        self.backend = backend
+        self.reason = reason
+
+
 class StorageMisconfigured(StorageUnavailable):
     """Storage that cannot work as configured: a database file that cannot be created or
     written, a PostgreSQL role, password or database that does not exist. Retrying does not
@@ -51,5 +61,6 @@ class InvalidCursor(StoreError):
     """A list cursor that this store did not issue."""
 
     def __init__(self, cursor: str) -> None:
-        super().__init__(f"invalid cursor {cursor!r}")
+        shown = cursor if len(cursor) <= 40 else cursor[:40] + "..."
+        super().__init__(f"invalid cursor {shown!r}: use the next_cursor of a listing")
         self.cursor = cursor

@@ -46,6 +46,7 @@ from recorder.store.codec import (
     timeline_values,
 )
 from recorder.store.errors import (
+    DataRejected,
     IncidentNotFound,
     NotMigrated,
     StorageMisconfigured,
@@ -83,6 +84,13 @@ _UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.InsufficientResourcesError,  # 53: too many connections, disk full
     asyncpg.exceptions.InvalidAuthorizationSpecificationError,  # 28: bad role or password
     asyncpg.exceptions.InvalidCatalogNameError,  # 3D000: the database does not exist
+)
+# Errors about a value itself (class 22 data exceptions: NUL or invalid text, numbers and
+# times out of range; class 54 program limits: an index entry over 2704 bytes). asyncpg
+# raises DataError too when it cannot encode an argument on the client side.
+_DATA_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.DataError,
+    asyncpg.exceptions.ProgramLimitExceededError,
 )
 # The subset that no retry can fix: the server answered, and refused these credentials.
 _MISCONFIGURED_ERRORS: tuple[type[BaseException], ...] = (
@@ -930,6 +938,10 @@ class PostgresStore:
             ) from exc
         except _UNAVAILABLE_ERRORS as exc:
             raise StorageUnavailable(BACKEND, self._describe(exc)) from exc
+        except _DATA_ERRORS as exc:
+            raise DataRejected(BACKEND, self._describe(exc)) from exc
+        except UnicodeEncodeError as exc:  # text with a lone surrogate, encoded here
+            raise DataRejected(BACKEND, f"text that is not valid Unicode: {exc.reason}") from exc
         except asyncpg.PostgresError as exc:
             raise StoreError(f"postgres rejected the operation: {self._describe(exc)}") from exc
 
@@ -947,7 +959,9 @@ def lock_id(correlation_key: str) -> int:
     64 bits of BLAKE2b, computed here rather than with hashtextextended() in SQL so
     that BEGIN and the lock travel in one simple-query round trip.
     """
-    digest = hashlib.blake2b(correlation_key.encode(), digest_size=8).digest()
+    # surrogatepass: a key that is not Unicode still gets a lock; the server refuses it.
+    data = correlation_key.encode("utf-8", "surrogatepass")
+    digest = hashlib.blake2b(data, digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 

@@ -44,6 +44,7 @@ from recorder.store.codec import (
     timeline_values,
 )
 from recorder.store.errors import (
+    DataRejected,
     IncidentNotFound,
     NotMigrated,
     StorageMisconfigured,
@@ -182,7 +183,11 @@ def _translated_errors() -> Iterator[None]:
             raise StorageUnavailable(BACKEND, f"{type(exc).__name__}: {exc}") from exc
         if isinstance(exc, sqlite3.ProgrammingError) and "closed" in str(exc):
             raise StorageUnavailable(BACKEND, "connection is closed") from exc
+        if isinstance(exc, sqlite3.DataError):  # SQLITE_TOOBIG and the like
+            raise DataRejected(BACKEND, f"{type(exc).__name__}: {exc}") from exc
         raise StoreError(f"sqlite rejected the operation: {type(exc).__name__}: {exc}") from exc
+    except UnicodeEncodeError as exc:  # binding text with a lone surrogate
+        raise DataRejected(BACKEND, f"text that is not valid Unicode: {exc.reason}") from exc
     except OSError as exc:
         raise StorageUnavailable(BACKEND, f"{type(exc).__name__}: {exc}") from exc
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
+from alert_adapters.errors import ProblemList
+from alert_adapters.json_document import decode_document
+from alert_adapters.limits import TEXT_MAX_BYTES, text_problem, utc_instant
 from recorder.core.actions import Actor, Edit, acknowledge, add_entry, edit, resolve
 from recorder.core.incident import (
     HUMAN_FIELDS,
@@ -45,6 +47,20 @@ def require_write(request: web.Request) -> None:
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        # What storage cannot hold is refused here, the same on both backends.
+        if isinstance(value, str):
+            problem = text_problem(value, TEXT_MAX_BYTES * 4)
+            if problem is not None:
+                raise ValueError(problem)
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            instant = utc_instant(value)
+            if isinstance(instant, str):
+                raise ValueError(instant)
+        return value
 
 
 class ActorBody(_Body):
@@ -93,20 +109,20 @@ B = TypeVar("B", bound=BaseModel)
 
 
 async def read_json_body(request: web.Request, model: type[B]) -> B:
-    """Parse and validate a JSON API body; 400 for bad JSON, 422 for schema errors."""
+    """Parse and validate a JSON API body; 400 for bad JSON, 422 for schema errors.
+
+    The body is decoded like a webhook's (decode_document: bounded depth, no NaN, no
+    duplicate keys) and at most ten problems are reported.
+    """
     require_json(request)
     raw = await read_limited(request, API_BODY_LIMIT)
-    try:
-        data = json.loads(raw or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise Problem(400, "Invalid JSON", f"the body is not JSON: {exc}") from exc
+    data = decode_document(raw, "API") if raw.strip() else {}
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        details = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
-        )
-        raise Problem(422, "Invalid request body", details) from exc
+        problems = ProblemList()
+        problems.add_validation_error(exc)
+        raise Problem(422, "Invalid request body", "; ".join(problems.lines)) from exc
 
 
 async def list_incidents(request: web.Request) -> web.Response:

@@ -22,6 +22,7 @@ from recorder.store.errors import StorageMisconfigured, StoreError
 from recorder.store.factory import open_store
 from recorder.store.protocol import Store
 from recorder.web import api, draining, health, openapi, pagerduty, pages, samples, webhooks
+from recorder.web.identifiers import identifier_gate
 from recorder.web.inflight import Draining
 from recorder.web.keys import (
     BODY_PARSER,
@@ -68,7 +69,7 @@ def create_app(
     that fails the app still serves, answers 503 on storage paths and keeps retrying.
     """
     app = web.Application(
-        middlewares=[problems_and_access_log, draining.drain_gate, storage_gate],
+        middlewares=[problems_and_access_log, draining.drain_gate, identifier_gate, storage_gate],
         client_max_size=settings.body_limit,
     )
     store = store or open_store(settings.database_url)

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from alert_adapters.errors import PayloadError
 from recorder.metrics import RecorderMetrics
+from recorder.store.errors import DataRejected
 from recorder.web.problems import Problem
 
 
@@ -66,7 +67,7 @@ def counted_delivery(metrics: RecorderMetrics, source: str) -> Iterator[Delivery
     except Problem as exc:
         delivery.outcome = "rejected" if exc.status < 500 else "error"
         raise
-    except PayloadError:
+    except (PayloadError, DataRejected):
         delivery.outcome = "rejected"
         raise
     except Exception:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from alert_adapters.errors import PayloadNotJSON
-from alert_adapters.pagerduty import PagerDutyBody, decode_pagerduty, parse_pagerduty
+from alert_adapters.pagerduty import read_pagerduty
 from alert_adapters.signature import verify_pagerduty_signature
 from recorder.core.paging import PagingPolicy
 from recorder.settings import Settings
@@ -23,7 +23,9 @@ SIGNATURE_HEADER = "X-PagerDuty-Signature"
 WEBHOOK_ID_HEADER = "X-Webhook-Id"
 
 
-def authenticate_pagerduty(request: web.Request, body: PagerDutyBody, settings: Settings) -> None:
+def authenticate_pagerduty(
+    request: web.Request, raw: bytes, legacy_v2: bool, settings: Settings
+) -> None:
     """Raise 401 unless the delivery may be trusted.
 
     V3: with a secret set, some `v1=` entry of X-PagerDuty-Signature must be the
@@ -32,7 +34,7 @@ def authenticate_pagerduty(request: web.Request, body: PagerDutyBody, settings: 
     and is refused while a V3 secret is set without it.
     """
     secrets = settings.pagerduty_secrets
-    if body.legacy_v2:
+    if legacy_v2:
         basic = settings.pagerduty_v2_basic_auth
         if basic is not None:
             if not basic_auth_matches(request, basic):
@@ -52,7 +54,7 @@ def authenticate_pagerduty(request: web.Request, body: PagerDutyBody, settings: 
                 "set RECORDER_PAGERDUTY_V2_BASIC_AUTH and send those credentials",
             )
         return
-    require_v3_signature(request, body.raw, settings)
+    require_v3_signature(request, raw, settings)
 
 
 def require_v3_signature(request: web.Request, raw: bytes, settings: Settings) -> None:
@@ -86,15 +88,14 @@ async def pagerduty_webhook(request: web.Request) -> web.Response:
         require_json(request)
         # The signature covers the raw bytes: read them before anything parses them.
         raw = await read_limited(request, settings.body_limit)
-        parser = request.app[BODY_PARSER]
         try:
-            body = await parser.run(len(raw), decode_pagerduty, raw)
+            parsed = await request.app[BODY_PARSER].run(len(raw), read_pagerduty, raw)
         except PayloadNotJSON:
             # Which form it claims is unknown: only a signed sender learns why it failed.
             require_v3_signature(request, raw, settings)
             raise
-        authenticate_pagerduty(request, body, settings)
-        events = await parser.run(len(raw), parse_pagerduty, body)
+        authenticate_pagerduty(request, raw, parsed.legacy_v2, settings)
+        events = parsed.checked_events()
         webhook_id = request.headers.get(WEBHOOK_ID_HEADER)
         policy = PagingPolicy(resolve_policy=settings.pagerduty_resolve_policy)
         recording = request.app[RECORDING]

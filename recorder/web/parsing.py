@@ -1,43 +1,88 @@
-"""Where webhook bodies are parsed: small ones on the event loop, big ones in worker threads."""
+"""Where webhook bodies are parsed: small ones on the event loop, big ones off it."""
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
+from alert_adapters.json_document import is_value_dense
+
 T = TypeVar("T")
-A = TypeVar("A")
 
 # Below this a parse takes well under a millisecond: a thread hop would cost more.
 OFF_LOOP_BYTES = 64 * 1024
-# Big bodies parsed at the same time; the others wait their turn. Parsing holds several
-# times a body's size in memory, so this bounds memory, not only CPU.
-MAX_BIG_PARSES = 2
+# Big bodies parsed at the same time; the others queue. Parsing holds several times a
+# body's size in memory, so this bounds memory, not only CPU.
+MAX_BIG_PARSES = 1
+
+
+class ParserUnavailable(Exception):
+    """A parsing worker process died (killed for memory, say); the sender should retry."""
 
 
 class BodyParser:
     """Runs an adapter's parse function where it cannot stall the event loop.
 
-    A body of OFF_LOOP_BYTES or more is parsed in one of `workers` threads, so /healthz
-    and every other request keep being served while a 16 MiB alert group is validated
-    (the adapters decode with a Python hook per JSON object, which lets the loop take the
-    GIL back every few milliseconds). Bodies beyond `workers` queue for a thread.
+    A body of `off_loop_bytes` or more is parsed in one of `workers` threads: the
+    adapters' decoder calls back into Python for every JSON object, which lets the loop
+    take the GIL back every few milliseconds, so /healthz and other requests are served
+    while a 16 MiB alert group is validated. A value-dense body (a million tiny values,
+    never sent by a real sender) would hold the GIL for long stretches instead: it goes
+    to one of `workers` processes, started on first use.
     """
 
-    def __init__(self, *, workers: int = MAX_BIG_PARSES, off_loop_bytes: int = OFF_LOOP_BYTES):
+    def __init__(
+        self, *, workers: int = MAX_BIG_PARSES, off_loop_bytes: int = OFF_LOOP_BYTES
+    ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.off_loop_bytes = off_loop_bytes
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="parse")
+        self._workers = workers
+        self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="parse")
+        self._processes: ProcessPoolExecutor | None = None
+        self._processes_starting = asyncio.Lock()
 
-    async def run(self, size: int, parse: Callable[[A], T], argument: A) -> T:
-        """`parse(argument)`, in a worker thread when `size` (the body's bytes) is big."""
+    async def run(self, size: int, parse: Callable[[bytes], T], body: bytes) -> T:
+        """`parse(body)`, off the loop when the body is big. `parse` and what it raises
+        must pickle (module-level functions, adapter errors)."""
         if size < self.off_loop_bytes:
-            return parse(argument)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, parse, argument)
+            return parse(body)
+        loop = asyncio.get_running_loop()
+        if not is_value_dense(body):
+            return await loop.run_in_executor(self._threads, parse, body)
+        pool = await self._process_pool()
+        try:
+            return await loop.run_in_executor(pool, parse, body)
+        except BrokenProcessPool:
+            self._processes = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise ParserUnavailable("a body parsing process died; retry") from None
+
+    async def _process_pool(self) -> ProcessPoolExecutor:
+        async with self._processes_starting:
+            if self._processes is None:
+                # spawn: forking a process that runs threads (aiosqlite, this pool) is
+                # unsafe. Workers start on first submit and starting one takes a while:
+                # start them all from a thread, not from the loop.
+                pool = ProcessPoolExecutor(
+                    max_workers=self._workers, mp_context=multiprocessing.get_context("spawn")
+                )
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(self._threads, _start_workers, pool, self._workers)
+                self._processes = pool
+            return self._processes
 
     def close(self) -> None:
-        """Stop the worker threads once the parses under way have finished."""
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        """Stop the workers once the parses under way have finished."""
+        self._threads.shutdown(wait=False, cancel_futures=True)
+        if self._processes is not None:
+            self._processes.shutdown(wait=False, cancel_futures=True)
+
+
+def _start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
+    for future in [pool.submit(int) for _ in range(workers)]:
+        future.result()

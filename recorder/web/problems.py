@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -12,10 +13,18 @@ import structlog
 from aiohttp import web
 
 from alert_adapters.errors import PayloadInvalid, PayloadNotJSON, UnsupportedVersion
-from recorder.store.errors import IncidentNotFound, InvalidCursor, NotMigrated, StorageUnavailable
+from recorder.store.errors import (
+    DataRejected,
+    IncidentNotFound,
+    InvalidCursor,
+    NotMigrated,
+    StorageUnavailable,
+)
 from recorder.web.keys import LOG, LOG_FIELDS
+from recorder.web.parsing import ParserUnavailable
 
 PROBLEM_TYPE = "https://incident-recorder.dev/problems/"
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -61,6 +70,9 @@ def _as_problem(exc: BaseException) -> Problem | None:
         return Problem(404, "Incident not found", str(exc))
     if isinstance(exc, InvalidCursor):
         return Problem(400, "Invalid cursor", str(exc))
+    if isinstance(exc, DataRejected):
+        # The sender must not retry: the same value would be refused again.
+        return Problem(422, "Storage refused a value", f"{exc}; nothing was stored")
     if isinstance(exc, StorageUnavailable | NotMigrated):
         return Problem(
             503,
@@ -68,6 +80,8 @@ def _as_problem(exc: BaseException) -> Problem | None:
             f"{exc}; nothing was stored, retry later",
             headers={"Retry-After": "5"},
         )
+    if isinstance(exc, ParserUnavailable):
+        return Problem(503, "Parser unavailable", str(exc), headers={"Retry-After": "5"})
     if isinstance(exc, web.HTTPRequestEntityTooLarge):
         return Problem(
             413, "Payload too large", "the body exceeds the configured limit (body_limit)"
@@ -79,7 +93,9 @@ def _as_problem(exc: BaseException) -> Problem | None:
 async def problems_and_access_log(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turn errors into problem+json and write one log line per request with a request id."""
     log = request.app[LOG]
-    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
+    request_id = request.headers.get("X-Request-Id", "")
+    if not _REQUEST_ID.fullmatch(request_id):  # a client's id goes into every log line
+        request_id = uuid.uuid4().hex[:16]
     structlog.contextvars.bind_contextvars(request_id=request_id)
     started = time.perf_counter()
     fields: dict[str, Any] = {}
@@ -96,11 +112,21 @@ async def problems_and_access_log(request: web.Request, handler: Handler) -> web
             raise mapped from exc
     except Exception as exc:
         problem = _as_problem(exc)
+        extra: dict[str, str] = {}
         if problem is None:
-            log.exception("request_failed", method=request.method, path=request.path)
-            problem = Problem(500, "Internal error", "unexpected error; see the recorder's log")
+            # A bug or an unclassified storage error: the id ties the answer to the log.
+            error_id = uuid.uuid4().hex[:12]
+            log.exception(
+                "request_failed", method=request.method, path=request.path, error_id=error_id
+            )
+            problem = Problem(
+                500,
+                "Internal error",
+                f"unexpected error {error_id}; the recorder's log has it as error_id",
+            )
+            extra["error_id"] = error_id
         response = problem_response(
-            problem.status, problem.title, problem.detail, headers=problem.headers
+            problem.status, problem.title, problem.detail, headers=problem.headers, **extra
         )
         fields["problem"] = problem.detail
     finally:
