@@ -31,7 +31,7 @@ from recorder.clock import Clock
 from recorder.evidence.incident import build_incident_evidence
 from recorder.evidence.model import Thresholds
 from recorder.metrics import RecorderMetrics
-from recorder.sampling.failures import FailureCause, SamplingFailure
+from recorder.sampling.held import HeldIncident
 from recorder.sampling.plan import Query, Timing, align_down, lease_ttl, plan_target
 from recorder.sampling.promapi import (
     PrometheusBadQuery,
@@ -41,12 +41,10 @@ from recorder.sampling.promapi import (
 from recorder.sampling.query_failures import failures_of_round
 from recorder.sampling.signals import DEFAULT_SERVICE_LABELS, Signal
 from recorder.store.errors import StoreError
-from recorder.store.protocol import SamplingTarget, Store, StoredSample
+from recorder.store.protocol import SampleStore, SamplingTarget, StoredSample
 
 RESOLVED_WITHIN = timedelta(hours=24)
 """Resolved incidents older than this are not backfilled any more (restart after days)."""
-FAILURES_EVERY = timedelta(minutes=1)
-"""Repeated sampling failures of one incident are written at most this often."""
 MAX_TARGETS = 10_000
 """Most incidents one replica samples at a time."""
 
@@ -68,18 +66,6 @@ class RoundResult:
     backfilled: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _Held:
-    """Per-incident state while this replica holds its lease. Failures wait in
-    `failures` until they are written (see `_save_failures`)."""
-
-    cursors: dict[str, datetime]
-    unsampled_saved: set[str] = field(default_factory=set)
-    failures: list[SamplingFailure] = field(default_factory=list)
-    failures_saved: set[tuple[str, FailureCause]] = field(default_factory=set)
-    failures_saved_at: datetime | None = None
-
-
 class _QueryFailed(Exception):
     def __init__(self, query: Query, error: PrometheusError | None) -> None:
         super().__init__(query.signal)
@@ -97,7 +83,7 @@ class Sampler:
 
     def __init__(
         self,
-        store: Store,
+        store: SampleStore,
         client: PrometheusClient,
         *,
         signals: Sequence[Signal],
@@ -133,7 +119,7 @@ class Sampler:
         self.max_targets = max_targets
         self.service_labels = tuple(service_labels)
         self._semaphore = asyncio.Semaphore(concurrency)
-        self._held: dict[str, _Held] = {}
+        self._held: dict[str, HeldIncident] = {}
         self._prometheus_failing = False
         self._storage_failing = False
         self._round_down = False
@@ -165,7 +151,17 @@ class Sampler:
             await asyncio.sleep(min(max(delay, 0.0), self.timing.step_seconds * 2))
 
     async def close(self) -> None:
-        """Free this replica's leases (shielded from cancellation)."""
+        """Write the failures still waiting, then free this replica's leases (both
+        shielded from cancellation)."""
+        try:
+            for incident_id, state in list(self._held.items()):
+                if state.failures:
+                    await asyncio.shield(
+                        self.store.save_sampling_failures(incident_id, state.failures)
+                    )
+                    state.failures = []
+        except StoreError as exc:
+            self.log.warning("sampler_failures_not_saved", error=str(exc), holder=self.holder)
         try:
             freed = await asyncio.shield(self.store.release_leases(self.holder))
         except StoreError as exc:
@@ -223,7 +219,7 @@ class Sampler:
         state = self._held.get(incident_id)
         if state is None:
             # New to this replica (start, restart, takeover): resume after what is stored.
-            state = _Held(dict(await self.store.last_sample_times(incident_id)))
+            state = HeldIncident(dict(await self.store.last_sample_times(incident_id)))
             self._held[incident_id] = state
         work = plan_target(
             labels=target.labels,
@@ -290,27 +286,12 @@ class Sampler:
             self._held.pop(incident_id, None)
 
     async def _save_failures(
-        self, incident_id: str, state: _Held, now: datetime, *, final: bool
+        self, incident_id: str, state: HeldIncident, now: datetime, *, final: bool
     ) -> None:
-        """Write the incident's waiting failures when one is new (a signal or cause not
-        written yet), FAILURES_EVERY after the last write, or at the backfill: an outage
-        or an always-empty query costs a write a minute per incident, not one a round,
-        and the counts still add up."""
-        if not state.failures:
-            return
-        keys = {(f.signal, f.cause) for f in state.failures}
-        due = (
-            final
-            or not keys <= state.failures_saved
-            or state.failures_saved_at is None
-            or now - state.failures_saved_at >= FAILURES_EVERY
-        )
-        if not due:
-            return
-        await self.store.save_sampling_failures(incident_id, state.failures)
-        state.failures = []
-        state.failures_saved |= keys
-        state.failures_saved_at = now
+        """Write the incident's waiting failures when they are due (`recorder.sampling.held`)."""
+        if state.failures_due(now, final=final):
+            await self.store.save_sampling_failures(incident_id, state.failures)
+            state.failures_written(now)
 
     async def _fetch(self, query: Query) -> list[StoredSample]:
         """One range query under the concurrency limit, counted and timed."""

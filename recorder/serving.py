@@ -80,6 +80,16 @@ def run_serve(settings: Settings, *, migrate: bool) -> int:
         return failure.code
     except KeyboardInterrupt:  # a second Ctrl-C during shutdown
         return EXIT_OK
+    except Exception as exc:  # the process boundary: one line, traceback only on debug
+        structlog.get_logger("recorder").debug("serve_failed", exc_info=True)
+        print(
+            fail_line(
+                f"unexpected error: {type(exc).__name__}: {exc}; run with --log-level debug "
+                "for the traceback and report it"
+            ),
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
 
 
 async def _serve(settings: Settings, *, migrate: bool) -> int:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from recorder.core.alerts import (
+    common_labels,
+    highest_severity,
+    new_alert_events,
+    next_alert_state,
+    severity_rank,
+)
 from recorder.core.durations import format_duration
 from recorder.core.events import AlertEvent, AlertNotification, AlertStatus
 from recorder.core.incident import (
     RECORDER,
     AlertState,
-    AlertText,
     Incident,
     IncidentStatus,
     IncidentView,
@@ -33,95 +39,11 @@ class Policy:
     severity_map: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SEVERITY_MAP))
 
 
-def severity_rank(severity: str) -> tuple[int, str]:
-    """Sort key where the most severe comes first: SEV1 < SEV2 < SEV3 < anything else."""
-    digits = "".join(ch for ch in severity if ch.isdigit())
-    return (int(digits) if digits else 1_000, severity)
-
-
-def highest_severity(
-    labels: Iterable[Mapping[str, str]], severity_map: Mapping[str, str]
-) -> str | None:
-    """The most severe mapped `severity` label over the given label sets, or None."""
-    mapped = {
-        severity_map[value]
-        for value in (label_set.get("severity", "") for label_set in labels)
-        if value in severity_map
-    }
-    return min(mapped, key=severity_rank) if mapped else None
-
-
-def common_labels(states: Iterable[AlertState]) -> dict[str, str]:
-    """Labels whose value is the same on every alert (Alertmanager's commonLabels rule),
-    in the first alert's label order."""
-    first: Mapping[str, str] | None = None
-    shared: set[tuple[str, str]] = set()
-    for state in states:
-        if first is None:
-            first = state.labels
-            shared = set(first.items())
-        elif shared:
-            # Set intersection runs in C: a 10,000-alert storm is 10,000 of these.
-            shared &= state.labels.items()
-    if first is None:
-        return {}
-    return {name: value for name, value in first.items() if (name, value) in shared}
-
-
 def build_title(labels: Mapping[str, str]) -> str:
     """Alert name plus service, the way people name incidents in the channel."""
     name = labels.get("alertname") or "Alert"
     service = labels.get("service") or labels.get("job")
     return f"{name} on {service}" if service else name
-
-
-def new_alert_events(
-    alerts: Mapping[tuple[str, datetime], AlertState], events: Iterable[AlertEvent]
-) -> list[AlertEvent]:
-    """Events not recorded yet: dedup on (fingerprint, starts_at, status).
-
-    A resolved alert stays resolved for its starts_at, so a late firing copy of it (an HA
-    peer's delayed duplicate) is a duplicate too. Repeats inside one message count once.
-    """
-    fresh: dict[tuple[str, datetime], AlertEvent] = {}
-    for event in events:
-        key = (event.fingerprint, event.starts_at)
-        known = alerts.get(key)
-        if known is not None and (
-            known.status is AlertStatus.RESOLVED or event.status is AlertStatus.FIRING
-        ):
-            continue
-        earlier = fresh.get(key)
-        if earlier is not None and earlier.status is AlertStatus.RESOLVED:
-            continue
-        fresh[key] = event
-    return list(fresh.values())
-
-
-def _to_state(event: AlertEvent, known: AlertState | None, now: datetime) -> AlertState:
-    """The alert's new state. Its text at firing is the first firing notification's (the
-    repeats Alertmanager sends are duplicates); its text at resolution the resolved one's."""
-    text = AlertText(dict(event.annotations), event.value_text)
-    resolved = event.status is AlertStatus.RESOLVED
-    # Values and links are kept as first seen: the values when the alert fired. A
-    # resolved-only alert (first seen resolved) has only its resolution's.
-    value_text = known.value_text if known is not None else event.value_text
-    links = {**event.links, **known.links} if known is not None else dict(event.links)
-    return AlertState(
-        fingerprint=event.fingerprint,
-        starts_at=event.starts_at,
-        status=event.status,
-        ends_at=event.ends_at if resolved else None,
-        labels=dict(event.labels),
-        annotations=dict(event.annotations),
-        generator_url=event.generator_url,
-        received_at=known.received_at if known else now,
-        updated_at=now,
-        at_firing=known.at_firing if known else (None if resolved else text),
-        at_resolution=text if resolved else None,
-        value_text=value_text,
-        links=links,
-    )
 
 
 def _reopens(incident: Incident, events: Iterable[AlertEvent], window: timedelta) -> bool:
@@ -154,159 +76,281 @@ def decide_notification(
     `policy.reopen_window` of its resolution; resolves when every alert of the incident
     is resolved (at the latest `ends_at`) unless the message was truncated. Returns
     NOTHING-like outcomes for duplicates, so repeats and HA copies write nothing.
+
+    The decision is the steps of `_STEPS`, applied in order to a `_Draft`.
     """
-    known = view.alerts if view is not None else {}
-    fresh = new_alert_events(known, notification.alerts)
+    fresh = new_alert_events(view.alerts if view is not None else {}, notification.alerts)
     if not fresh:
         return Outcome(incident=view.incident if view else None)
-
-    adopting = view is not None and view.incident.correlation_key != correlation_key
-    if view is not None and not view.incident.is_open and not adopting:
-        within = _reopens(view.incident, fresh, policy.reopen_window)
-        only_resolved = all(e.status is AlertStatus.RESOLVED for e in fresh)
-        late_resolved = only_resolved and all(
-            e.starts_at <= (view.incident.resolved_at or now) + policy.reopen_window for e in fresh
-        )
-        if not (within or late_resolved):
-            view = None
-            known = {}
-
-    source = notification.source
-    timeline: list[TimelineEntry] = []
-    transitions: list[Transition] = []
-    states = dict(known)
-    changed_states: list[AlertState] = []
-    for event in fresh:
-        before = states.get((event.fingerprint, event.starts_at))
-        state = _to_state(event, before, now)
-        states[state.key] = state
-        changed_states.append(state)
-
-    labels = common_labels(states.values())
-    severity_auto = highest_severity((s.labels for s in states.values()), policy.severity_map)
-    earliest = min(s.starts_at for s in states.values())
-
-    if view is None:
-        incident = Incident(
-            id=new_id,
-            correlation_key=correlation_key,
-            group_key=notification.group_key,
-            title=build_title(labels or changed_states[0].labels),
-            status=IncidentStatus.INVESTIGATING,
-            severity=severity_auto,
-            labels=labels,
-            started_at=earliest,
-            detected_at=now,
-            updated_at=now,
-            opened_by=source,
-        )
-        timeline.append(opened_entry(source, now))
-        transitions.append(Transition.OPENED)
-        created = True
-    else:
-        incident = view.incident
-        created = False
-        if incident.correlation_key != correlation_key:
-            # PagerDuty opened it before this group's first notification arrived.
-            incident = replace(
-                incident,
-                correlation_key=correlation_key,
-                group_key=notification.group_key,
-                title=build_title(labels or changed_states[0].labels),
-            )
-        refires = [e for e in fresh if e.status is AlertStatus.FIRING]
-        if adopting and incident.resolved_at is not None:
-            # The late-join rule: what started before the resolution belongs to it.
-            refires = [e for e in refires if e.starts_at >= incident.resolved_at]
-        if not incident.is_open and refires:
-            first = min(refires, key=lambda e: e.starts_at)
-            gap = first.starts_at - (incident.resolved_at or first.starts_at)
-            timeline.append(
-                TimelineEntry(
-                    at=max(first.starts_at, incident.resolved_at or first.starts_at),
-                    event=f"Re-opened: {describe_alert(first)} fired again "
-                    f"{format_duration(gap.total_seconds())} after resolution",
-                    action="Incident re-opened",
-                    by=source,
-                    source=source,
-                    kind=TimelineKind.REOPENED,
-                )
-            )
-            transitions.append(Transition.REOPENED)
-            incident = replace(
-                incident,
-                status=IncidentStatus.INVESTIGATING,
-                resolved_at=None,
-                resolved_by=None,
-                reopen_count=incident.reopen_count + 1,
-            )
-        if (
-            incident.severity_source == "alerts"
-            and severity_auto is not None
-            and (
-                incident.severity is None
-                or severity_rank(severity_auto) < severity_rank(incident.severity)
-            )
-        ):
-            raised_by = next(
-                (
-                    state
-                    for state in sorted(changed_states, key=lambda st: st.starts_at)
-                    if policy.severity_map.get(state.labels.get("severity", "")) == severity_auto
-                ),
-                None,
-            )
-            by_alert = f" by {describe_alert(raised_by)}" if raised_by else ""
-            timeline.append(
-                TimelineEntry(
-                    at=now,
-                    event=(
-                        f"Severity raised from {incident.severity or 'none'} to {severity_auto}"
-                        f"{by_alert}"
-                    ),
-                    action="Severity changed",
-                    by=RECORDER,
-                    source=RECORDER,
-                    kind=TimelineKind.SEVERITY,
-                )
-            )
-            transitions.append(Transition.SEVERITY_CHANGED)
-            incident = replace(incident, severity=severity_auto)
-        incident = replace(
-            incident, labels=labels, started_at=min(incident.started_at, earliest), updated_at=now
-        )
-
-    all_resolved = all(s.status is AlertStatus.RESOLVED for s in states.values())
-    if incident.is_open and all_resolved and notification.truncated_alerts == 0:
-        resolved_at = max(s.ends_at or s.starts_at for s in states.values())
-        incident = replace(
-            incident,
-            status=IncidentStatus.RESOLVED,
-            resolved_at=resolved_at,
-            resolved_by=source,
-        )
-        timeline.append(
-            TimelineEntry(
-                at=resolved_at,
-                event="All alerts resolved; incident resolved",
-                action="Incident resolved",
-                by=source,
-                source=source,
-                kind=TimelineKind.RESOLVED,
-            )
-        )
-        transitions.append(Transition.RESOLVED)
-    elif not incident.is_open and all_resolved:
-        # Late resolved alerts joining a resolved incident may move its end later.
-        latest = max(s.ends_at or s.starts_at for s in states.values())
-        if incident.resolved_at is not None and latest > incident.resolved_at:
-            incident = replace(incident, resolved_at=latest)
-
-    return Outcome(
-        incident=incident,
-        created=created,
-        incident_changed=True,
-        alerts=tuple(changed_states),
-        timeline=tuple(timeline),
-        transitions=tuple(transitions),
+    draft = _Draft(
+        notice=_Notice(notification, correlation_key, now, new_id, policy),
+        view=view,
+        fresh=tuple(fresh),
+        adopting=view is not None and view.incident.correlation_key != correlation_key,
     )
+    for step in _STEPS:
+        draft = step(draft)
+    assert draft.incident is not None  # _open_or_join always sets it
+    return Outcome(
+        incident=draft.incident,
+        created=draft.created,
+        incident_changed=True,
+        alerts=draft.changed,
+        timeline=draft.timeline,
+        transitions=draft.transitions,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Notice:
+    """What every step may read of the notification and its context."""
+
+    notification: AlertNotification
+    correlation_key: str
+    now: datetime
+    new_id: str
+    policy: Policy
+
+    @property
+    def source(self) -> str:
+        return self.notification.source
+
+
+@dataclass(frozen=True, slots=True)
+class _Draft:
+    """The decision so far; each step returns a new draft.
+
+    `view` is the incident the alerts join (None: they open one); `adopting` says it was
+    found by its PagerDuty link rather than by this correlation key. `states`, `labels`,
+    `severity` and `earliest` are the incident's alerts after this notification.
+    """
+
+    notice: _Notice
+    view: IncidentView | None
+    fresh: tuple[AlertEvent, ...]
+    adopting: bool
+    states: Mapping[tuple[str, datetime], AlertState] = field(default_factory=dict)
+    changed: tuple[AlertState, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    severity: str | None = None
+    earliest: datetime | None = None
+    incident: Incident | None = None
+    created: bool = False
+    timeline: tuple[TimelineEntry, ...] = ()
+    transitions: tuple[Transition, ...] = ()
+
+    @property
+    def current(self) -> Incident:
+        assert self.incident is not None  # set by _open_or_join, the third step
+        return self.incident
+
+    def noting(self, incident: Incident, entry: TimelineEntry, transition: Transition) -> _Draft:
+        """The draft with `incident`, one more timeline entry and one more transition."""
+        return replace(
+            self,
+            incident=incident,
+            timeline=(*self.timeline, entry),
+            transitions=(*self.transitions, transition),
+        )
+
+
+Step = Callable[[_Draft], _Draft]
+
+
+def _forget_stale_incident(draft: _Draft) -> _Draft:
+    """A resolved incident (of this key) is joined only by a re-fire within the re-open
+    window or by late resolved alerts; otherwise the alerts open a new incident."""
+    view, notice = draft.view, draft.notice
+    if view is None or view.incident.is_open or draft.adopting:
+        return draft
+    window = notice.policy.reopen_window
+    within = _reopens(view.incident, draft.fresh, window)
+    only_resolved = all(e.status is AlertStatus.RESOLVED for e in draft.fresh)
+    resolved_at = view.incident.resolved_at or notice.now
+    late_resolved = only_resolved and all(e.starts_at <= resolved_at + window for e in draft.fresh)
+    return draft if within or late_resolved else replace(draft, view=None)
+
+
+def _record_alerts(draft: _Draft) -> _Draft:
+    """The new alert states, and what the incident's alerts now share."""
+    states = dict(draft.view.alerts) if draft.view is not None else {}
+    changed: list[AlertState] = []
+    for event in draft.fresh:
+        state = next_alert_state(
+            event, states.get((event.fingerprint, event.starts_at)), draft.notice.now
+        )
+        states[state.key] = state
+        changed.append(state)
+    return replace(
+        draft,
+        states=states,
+        changed=tuple(changed),
+        labels=common_labels(states.values()),
+        severity=highest_severity(
+            (s.labels for s in states.values()), draft.notice.policy.severity_map
+        ),
+        earliest=min(s.starts_at for s in states.values()),
+    )
+
+
+def _open_or_join(draft: _Draft) -> _Draft:
+    """Join the chosen incident, or open one at the earliest alert."""
+    if draft.view is not None:
+        return replace(draft, incident=draft.view.incident)
+    notice = draft.notice
+    assert draft.earliest is not None  # there is at least one fresh alert
+    incident = Incident(
+        id=notice.new_id,
+        correlation_key=notice.correlation_key,
+        group_key=notice.notification.group_key,
+        title=build_title(draft.labels or draft.changed[0].labels),
+        status=IncidentStatus.INVESTIGATING,
+        severity=draft.severity,
+        labels=dict(draft.labels),
+        started_at=draft.earliest,
+        detected_at=notice.now,
+        updated_at=notice.now,
+        opened_by=notice.source,
+    )
+    opened = replace(draft, created=True)
+    return opened.noting(incident, opened_entry(notice.source, notice.now), Transition.OPENED)
+
+
+def _adopt_paged_incident(draft: _Draft) -> _Draft:
+    """PagerDuty opened it before this group's first notification arrived: it takes this
+    correlation and group key, and the alerts' title."""
+    incident, notice = draft.current, draft.notice
+    if draft.created or incident.correlation_key == notice.correlation_key:
+        return draft
+    adopted = replace(
+        incident,
+        correlation_key=notice.correlation_key,
+        group_key=notice.notification.group_key,
+        title=build_title(draft.labels or draft.changed[0].labels),
+    )
+    return replace(draft, incident=adopted)
+
+
+def _reopen_on_refire(draft: _Draft) -> _Draft:
+    """A resolved incident re-opens when one of its alerts fires again."""
+    incident, source = draft.current, draft.notice.source
+    if draft.created or incident.is_open:
+        return draft
+    refires = [e for e in draft.fresh if e.status is AlertStatus.FIRING]
+    if draft.adopting and incident.resolved_at is not None:
+        # The late-join rule: what started before the resolution belongs to it.
+        refires = [e for e in refires if e.starts_at >= incident.resolved_at]
+    if not refires:
+        return draft
+    first = min(refires, key=lambda e: e.starts_at)
+    gap = first.starts_at - (incident.resolved_at or first.starts_at)
+    entry = TimelineEntry(
+        at=max(first.starts_at, incident.resolved_at or first.starts_at),
+        event=f"Re-opened: {describe_alert(first)} fired again "
+        f"{format_duration(gap.total_seconds())} after resolution",
+        action="Incident re-opened",
+        by=source,
+        source=source,
+        kind=TimelineKind.REOPENED,
+    )
+    reopened = replace(
+        incident,
+        status=IncidentStatus.INVESTIGATING,
+        resolved_at=None,
+        resolved_by=None,
+        reopen_count=incident.reopen_count + 1,
+    )
+    return draft.noting(reopened, entry, Transition.REOPENED)
+
+
+def _raise_severity(draft: _Draft) -> _Draft:
+    """A more severe alert raises a severity the alerts set (never one a person set)."""
+    incident, raised = draft.current, draft.severity
+    if draft.created or incident.severity_source != "alerts" or raised is None:
+        return draft
+    if incident.severity is not None and severity_rank(raised) >= severity_rank(incident.severity):
+        return draft
+    severity_map = draft.notice.policy.severity_map
+    raised_by = next(
+        (
+            state
+            for state in sorted(draft.changed, key=lambda st: st.starts_at)
+            if severity_map.get(state.labels.get("severity", "")) == raised
+        ),
+        None,
+    )
+    by_alert = f" by {describe_alert(raised_by)}" if raised_by else ""
+    entry = TimelineEntry(
+        at=draft.notice.now,
+        event=f"Severity raised from {incident.severity or 'none'} to {raised}{by_alert}",
+        action="Severity changed",
+        by=RECORDER,
+        source=RECORDER,
+        kind=TimelineKind.SEVERITY,
+    )
+    return draft.noting(replace(incident, severity=raised), entry, Transition.SEVERITY_CHANGED)
+
+
+def _refresh_summary(draft: _Draft) -> _Draft:
+    """A joined incident's labels, start and update time follow its alerts."""
+    if draft.created:
+        return draft
+    incident = draft.current
+    assert draft.earliest is not None  # there is at least one fresh alert
+    refreshed = replace(
+        incident,
+        labels=dict(draft.labels),
+        started_at=min(incident.started_at, draft.earliest),
+        updated_at=draft.notice.now,
+    )
+    return replace(draft, incident=refreshed)
+
+
+def _resolve_when_all_resolved(draft: _Draft) -> _Draft:
+    """Every alert resolved (and none left out of a truncated message): resolved at the
+    latest end."""
+    incident, notice = draft.current, draft.notice
+    if not incident.is_open or notice.notification.truncated_alerts != 0:
+        return draft
+    if not all(s.status is AlertStatus.RESOLVED for s in draft.states.values()):
+        return draft
+    resolved_at = max(s.ends_at or s.starts_at for s in draft.states.values())
+    resolved = replace(
+        incident, status=IncidentStatus.RESOLVED, resolved_at=resolved_at, resolved_by=notice.source
+    )
+    entry = TimelineEntry(
+        at=resolved_at,
+        event="All alerts resolved; incident resolved",
+        action="Incident resolved",
+        by=notice.source,
+        source=notice.source,
+        kind=TimelineKind.RESOLVED,
+    )
+    return draft.noting(resolved, entry, Transition.RESOLVED)
+
+
+def _extend_late_resolution(draft: _Draft) -> _Draft:
+    """Late resolved alerts joining a resolved incident may move its end later."""
+    incident = draft.current
+    if incident.is_open or incident.resolved_at is None:
+        return draft
+    if not all(s.status is AlertStatus.RESOLVED for s in draft.states.values()):
+        return draft
+    latest = max(s.ends_at or s.starts_at for s in draft.states.values())
+    if latest <= incident.resolved_at:
+        return draft
+    return replace(draft, incident=replace(incident, resolved_at=latest))
+
+
+# The decision, in order: which incident, the alerts, then what they do to it.
+_STEPS: tuple[Step, ...] = (
+    _forget_stale_incident,
+    _record_alerts,
+    _open_or_join,
+    _adopt_paged_incident,
+    _reopen_on_refire,
+    _raise_severity,
+    _refresh_summary,
+    _resolve_when_all_resolved,
+    _extend_late_resolution,
+)

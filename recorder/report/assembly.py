@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC
 
+from recorder.core.alerts import severity_rank
 from recorder.core.events import LINK_KINDS
 from recorder.core.incident import HUMAN_FIELDS, AlertState, Incident, TimelineKind
-from recorder.core.lifecycle import build_title, severity_rank
+from recorder.core.lifecycle import build_title
 from recorder.evidence.model import Figure
 from recorder.evidence.wording import clock, day, duration
 from recorder.report.figures import (

@@ -29,6 +29,7 @@ Samples = Sequence[tuple[datetime, float]]
 
 WIDTH, HEIGHT = 720, 260
 _LEFT, _RIGHT, _TOP, _BOTTOM = 72, 20, 34, 44
+_LABEL_CHAR_WIDTH = 6  # px per character of a 10 px label, generously
 _TICK_STEPS = tuple(
     timedelta(seconds=s)
     for s in (15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
@@ -348,7 +349,14 @@ class _Plot:
             )
             # Alternate label heights: ack often follows the first alert within a minute.
             y = self.top - 10 - 12 * (index % 2)
-            out.append(f'<text x="{x + 3}" y="{y}" font-size="10">{name}</text>')
+            # A label that would run past the chart's edge (resolution, on a narrow
+            # chart) ends at its line instead of starting there.
+            if x + 3 + _LABEL_CHAR_WIDTH * len(marker.label) > self.right + _RIGHT:
+                out.append(
+                    f'<text x="{x - 3}" y="{y}" font-size="10" text-anchor="end">{name}</text>'
+                )
+            else:
+                out.append(f'<text x="{x + 3}" y="{y}" font-size="10">{name}</text>')
         return out
 
     def series(self) -> list[str]:

@@ -19,13 +19,12 @@ from recorder.core.incident import Incident, IncidentStatus, IncidentView, Outco
 from recorder.core.join import JOIN_LOOKUP_LIMIT, JoinLookup, direct_only
 from recorder.core.links import PAGED_KEY_PREFIX, incident_link_key
 from recorder.sampling.failures import SamplingFailure
+from recorder.store import statements
 from recorder.store.codec import (
     ALERT_COLUMNS,
     DELIVERY_COLUMNS,
     FAILURE_COLUMNS,
     INCIDENT_COLUMNS,
-    LIST_AFTER_CURSOR,
-    LIST_ORDER,
     TIMELINE_COLUMNS,
     alert_values,
     build_alert,
@@ -33,10 +32,8 @@ from recorder.store.codec import (
     build_failure,
     build_incident,
     build_timeline_entry,
-    decode_cursor,
     decode_utc,
     delivery_values,
-    encode_cursor,
     encode_utc,
     failure_values,
     incident_values,
@@ -139,10 +136,6 @@ _LOAD_BY_ID = _view_query("id = $1")
 _LOAD_BY_ID_FOR_UPDATE = _view_query("id = $1", lock=True)
 _SELECT_KEY = "SELECT correlation_key FROM incidents WHERE id = $1"
 _LOAD_BY_PD = _view_query("pagerduty_id = $1")
-_SELECT_LINKED = (
-    f"SELECT {_COLUMNS} FROM incidents WHERE link_key = $1 ORDER BY id DESC "
-    f"LIMIT {JOIN_LOOKUP_LIMIT}"
-)
 _SELECT_BY_IDS = f"SELECT {_COLUMNS} FROM incidents WHERE id = ANY($1::text[]) ORDER BY id DESC"
 # The key's newest incident and the ids of the PagerDuty-opened incidents with the link
 # key that no alert group adopted yet: one round trip for every notification; those
@@ -152,21 +145,10 @@ _LOAD_NEWEST_AND_ADOPTABLE_IDS = (
     f"AND correlation_key LIKE $3 ORDER BY id DESC LIMIT {JOIN_LOOKUP_LIMIT}) AS adoptable_ids "
     f"FROM (SELECT 1) AS one LEFT JOIN LATERAL ({_LOAD_NEWEST}) AS v ON true"
 )
-_SILENCE_APPLIED = "SELECT true FROM incident_silences WHERE incident_id = $1 AND silence_id = $2"
-_INSERT_SILENCE = (
-    "INSERT INTO incident_silences (incident_id, silence_id, applied_at) VALUES ($1, $2, $3)"
-)
 _PAGED_PATTERN = PAGED_KEY_PREFIX + "%"
 _INSERT_DELIVERY = (
     f"INSERT INTO pagerduty_deliveries ({', '.join(DELIVERY_COLUMNS)}) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING RETURNING true"
-)
-_UPDATE_DELIVERY = (
-    "UPDATE pagerduty_deliveries SET incident_id = $2, outcome = $3 WHERE event_id = $1"
-)
-_SELECT_DELIVERIES = (
-    f"SELECT {', '.join(DELIVERY_COLUMNS)} FROM pagerduty_deliveries "
-    "ORDER BY received_at DESC, event_id DESC LIMIT $1"
 )
 # Lock key namespaces beside correlation keys (which start with group:, labels:, ...).
 _LINK_LOCK_PREFIX = "link:"
@@ -260,9 +242,6 @@ _WRITE_SECONDS_PER_ALERT = 0.0005
 # command timeout of the BEGIN just before, so these loads get a storm-sized allowance.
 _VIEW_TIMEOUT = 15.0
 
-_SELECT_TIMELINE = (
-    f"SELECT {', '.join(TIMELINE_COLUMNS)} FROM timeline WHERE incident_id = $1 ORDER BY at, seq"
-)
 _SELECT_RELATED = (
     f"SELECT {_COLUMNS} FROM incidents WHERE id < $1 AND "
     "((labels ->> 'alertname') = $2 OR (labels ->> 'service') = $3) ORDER BY id DESC LIMIT $4"
@@ -277,9 +256,6 @@ _INSERT_SAMPLES = (
 _SELECT_SAMPLES = (
     "SELECT signal, array_agg(at ORDER BY at) AS ats, array_agg(value ORDER BY at) AS vals "
     "FROM samples WHERE incident_id = $1 GROUP BY signal ORDER BY signal"
-)
-_SELECT_LAST_SAMPLES = (
-    "SELECT signal, max(at) AS at FROM samples WHERE incident_id = $1 GROUP BY signal"
 )
 # A lease is takeable when free, already the caller's, or expired. The candidate read
 # is a snapshot; the upsert's WHERE is re-checked on the locked, newest row version, so
@@ -304,15 +280,6 @@ _ACQUIRE_LEASES = (
     " SELECT i.id, i.labels, i.started_at, i.resolved_at, i.status"
     " FROM incidents i JOIN leased ON leased.incident_id = i.id ORDER BY i.id"
 )
-_RELEASE_LEASES = "UPDATE sampling_leases SET holder = NULL, expires_at = NULL WHERE holder = $1"
-_MARK_BACKFILLED = (
-    "UPDATE sampling_leases SET backfilled_for = $3, holder = NULL, expires_at = NULL"
-    " WHERE incident_id = $1 AND holder = $2"
-)
-_UPSERT_UNSAMPLED = (
-    "INSERT INTO unsampled_signals (incident_id, signal, reason) VALUES ($1, $2, $3)"
-    " ON CONFLICT (incident_id, signal) DO UPDATE SET reason = EXCLUDED.reason"
-)
 _UPSERT_FAILURES = (
     f"INSERT INTO sampling_failures (incident_id, {', '.join(FAILURE_COLUMNS)})"
     " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[],"
@@ -325,10 +292,6 @@ _UPSERT_FAILURES = (
     " THEN EXCLUDED.error ELSE sampling_failures.error END,"
     " source = CASE WHEN EXCLUDED.last_at >= sampling_failures.last_at"
     " THEN EXCLUDED.source ELSE sampling_failures.source END"
-)
-_SELECT_FAILURES = (
-    f"SELECT {', '.join(FAILURE_COLUMNS)} FROM sampling_failures WHERE incident_id = $1"
-    " ORDER BY signal, cause"
 )
 _MIGRATION_LOCK = "hashtextextended('incident-recorder migrate ' || current_schema(), 0)"
 _CREATE_SCHEMA_MIGRATIONS = (
@@ -531,7 +494,7 @@ class PostgresStore:
             row = await conn.fetchrow(_LOAD_BY_PD, pagerduty_id, timeout=_VIEW_TIMEOUT)
             linked: tuple[Incident, ...] = ()
             if link_key is not None:
-                rows = await conn.fetch(_SELECT_LINKED, link_key)
+                rows = await conn.fetch(statements.SELECT_LINKED, link_key)
                 linked = tuple(build_incident(r, decode_utc) for r in rows)
             return JoinLookup(None if row is None else _build_view(row), linked)
 
@@ -563,7 +526,7 @@ class PostgresStore:
                 await _write_outcome(conn, outcome, self._command_timeout)
                 incident = outcome.incident
                 await conn.execute(
-                    _UPDATE_DELIVERY,
+                    statements.UPDATE_DELIVERY,
                     delivery.event_id,
                     None if incident is None else incident.id,
                     "unmatched" if incident is None else "stored",
@@ -591,7 +554,7 @@ class PostgresStore:
             raise ValueError(f"limit must be at least 1, got {limit}")
 
         async def work(conn: Connection) -> list[PageDelivery]:
-            rows = await conn.fetch(_SELECT_DELIVERIES, limit)
+            rows = await conn.fetch(statements.SELECT_DELIVERIES, limit)
             return [build_delivery(row, decode_utc) for row in rows]
 
         return await self._run(work, begin=None)
@@ -617,12 +580,14 @@ class PostgresStore:
         the silence. Raises IncidentNotFound."""
 
         async def work(conn: Connection, view: IncidentView) -> Outcome | None:
-            if await conn.fetchval(_SILENCE_APPLIED, incident_id, silence_id):
+            if await conn.fetchval(statements.SILENCE_APPLIED, incident_id, silence_id):
                 return None
             outcome = decide(view)
             if outcome.changed:
                 await _write_outcome(conn, outcome, self._command_timeout)
-                await conn.execute(_INSERT_SILENCE, incident_id, silence_id, encode_utc(now))
+                await conn.execute(
+                    statements.INSERT_SILENCE, incident_id, silence_id, encode_utc(now)
+                )
             return outcome
 
         return await self._locked(incident_id, work)
@@ -675,7 +640,7 @@ class PostgresStore:
         """Timeline by time, then insertion order. Raises IncidentNotFound."""
 
         async def work(conn: Connection) -> list[TimelineEntry]:
-            rows = await conn.fetch(_SELECT_TIMELINE, incident_id)
+            rows = await conn.fetch(statements.SELECT_TIMELINE, incident_id)
             if not rows and not await conn.fetchval(
                 "SELECT EXISTS (SELECT 1 FROM incidents WHERE id = $1)", incident_id
             ):
@@ -688,30 +653,14 @@ class PostgresStore:
         self, *, status: IncidentStatus | None, open_only: bool, limit: int, cursor: str | None
     ) -> IncidentPage:
         """Newest start first; `next_cursor` is None on the last page. Raises InvalidCursor."""
-        if limit < 1:
-            raise ValueError(f"limit must be at least 1, got {limit}")
-        clauses: list[str] = []
-        params: list[Any] = []
-        if status is not None:
-            params.append(status.value)
-            clauses.append(f"status = ${len(params)}")
-        if open_only:
-            clauses.append("status <> 'resolved'")
-        if cursor is not None:
-            params.extend(decode_cursor(cursor))
-            clauses.append(LIST_AFTER_CURSOR.format(f"${len(params) - 1}", f"${len(params)}"))
-        params.append(limit + 1)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"SELECT {_COLUMNS} FROM incidents{where} ORDER BY {LIST_ORDER} LIMIT ${len(params)}"
+        sql, params = statements.list_incidents_query(
+            status=status, open_only=open_only, limit=limit, cursor=cursor, encode_time=encode_utc
+        )
 
         async def work(conn: Connection) -> list[Incident]:
             return [build_incident(row, decode_utc) for row in await conn.fetch(sql, *params)]
 
-        incidents = await self._run(work, begin=None)
-        if len(incidents) > limit:
-            incidents = incidents[:limit]
-            return IncidentPage(incidents, encode_cursor(incidents[-1]))
-        return IncidentPage(incidents, None)
+        return statements.incident_page(await self._run(work, begin=None), limit)
 
     async def find_related(self, incident: Incident, *, limit: int) -> list[Incident]:
         """Earlier incidents sharing the alertname or service label, newest first."""
@@ -730,7 +679,7 @@ class PostgresStore:
         """How many incidents are not resolved."""
 
         async def work(conn: Connection) -> int:
-            count = await conn.fetchval("SELECT count(*) FROM incidents WHERE status <> 'resolved'")
+            count = await conn.fetchval(statements.COUNT_OPEN)
             return int(count)
 
         return await self._run(work, begin=None)
@@ -739,7 +688,7 @@ class PostgresStore:
         """The newest `updated_at` over all incidents, None when there are none."""
 
         async def work(conn: Connection) -> datetime | None:
-            value: datetime | None = await conn.fetchval("SELECT max(updated_at) FROM incidents")
+            value: datetime | None = await conn.fetchval(statements.LATEST_CHANGE)
             return value
 
         return await self._run(work, begin=None)
@@ -777,7 +726,7 @@ class PostgresStore:
         """The newest stored sample time per signal ({} when none)."""
 
         async def work(conn: Connection) -> dict[str, datetime]:
-            rows = await conn.fetch(_SELECT_LAST_SAMPLES, incident_id)
+            rows = await conn.fetch(statements.SELECT_LAST_SAMPLES, incident_id)
             return {row["signal"]: decode_utc(row["at"]) for row in rows}
 
         return await self._run(work, begin=None)
@@ -810,7 +759,7 @@ class PostgresStore:
         """Free every lease `holder` has; returns how many."""
 
         async def work(conn: Connection) -> int:
-            status = await conn.execute(_RELEASE_LEASES, holder)
+            status = await conn.execute(statements.RELEASE_LEASES, holder)
             return int(status.rsplit(" ", 1)[-1])  # "UPDATE <rows>"
 
         return await self._run(work, begin=None)
@@ -820,7 +769,7 @@ class PostgresStore:
 
         async def work(conn: Connection) -> bool:
             status = await conn.execute(
-                _MARK_BACKFILLED, incident_id, holder, encode_utc(resolved_at)
+                statements.MARK_BACKFILLED, incident_id, holder, encode_utc(resolved_at)
             )
             return status.rsplit(" ", 1)[-1] != "0"
 
@@ -831,7 +780,7 @@ class PostgresStore:
 
         async def work(conn: Connection) -> None:
             try:
-                await conn.execute(_UPSERT_UNSAMPLED, incident_id, signal, reason)
+                await conn.execute(statements.UPSERT_UNSAMPLED, incident_id, signal, reason)
             except asyncpg.ForeignKeyViolationError:
                 raise IncidentNotFound(incident_id) from None
 
@@ -841,11 +790,7 @@ class PostgresStore:
         """Signal -> reason it was not sampled ({} when none)."""
 
         async def work(conn: Connection) -> dict[str, str]:
-            rows = await conn.fetch(
-                "SELECT signal, reason FROM unsampled_signals WHERE incident_id = $1 "
-                "ORDER BY signal",
-                incident_id,
-            )
+            rows = await conn.fetch(statements.SELECT_UNSAMPLED, incident_id)
             return {row["signal"]: row["reason"] for row in rows}
 
         return await self._run(work, begin=None)
@@ -870,7 +815,7 @@ class PostgresStore:
         """The incident's sampling failures by signal, then cause."""
 
         async def work(conn: Connection) -> list[SamplingFailure]:
-            rows = await conn.fetch(_SELECT_FAILURES, incident_id)
+            rows = await conn.fetch(statements.SELECT_FAILURES, incident_id)
             return [build_failure(row, decode_utc) for row in rows]
 
         return await self._run(work, begin=None)

@@ -72,22 +72,8 @@ class IncidentPage:
     next_cursor: str | None
 
 
-class Store(Protocol):
-    """Async storage for incidents, alerts and timelines."""
-
-    backend: str
-
-    async def start(self) -> None:
-        """Connect (pool or file). Raises StorageUnavailable when the database is unreachable."""
-
-    async def close(self) -> None:
-        """Release connections gracefully."""
-
-    async def migrate(self) -> list[int]:
-        """Apply pending migrations in order; return the versions applied now."""
-
-    async def check_ready(self) -> None:
-        """Raise StorageUnavailable or NotMigrated unless storage is usable right now."""
+class IncidentStore(Protocol):
+    """Incidents, their alerts and timelines: written through decide callbacks, read back."""
 
     async def record(
         self,
@@ -106,32 +92,6 @@ class Store(Protocol):
         its outcome, commit. Concurrent calls for the same key are serialized, so exactly
         one of them can open an incident. The link key is locked first, then the
         correlation keys (the same order as `record_page`: no deadlock)."""
-
-    async def record_page(
-        self,
-        delivery: PageDelivery,
-        *,
-        pagerduty_id: str,
-        link_key: str | None,
-        decide: Decide,
-        choose: Choose | None = None,
-    ) -> Outcome | None:
-        """Apply one paging event in one transaction; None when it is a duplicate.
-
-        Records the delivery (event id already recorded: write nothing, return None),
-        locks the link key and the PagerDuty incident id, looks up the incident linked to
-        `pagerduty_id` (alerts included) and the incidents with `link_key` (newest first,
-        at most JOIN_LOOKUP_LIMIT), lets `choose` pick the target (default: the one
-        linked to the id), locks and loads it, calls `decide`, persists its outcome (the
-        incident's link columns with it) and logs the delivery as stored (or unmatched
-        when the outcome has no incident)."""
-
-    async def record_ignored(self, delivery: PageDelivery) -> bool:
-        """Log a delivery the recorder does not apply (outcome "ignored"); False when
-        the event id was already recorded."""
-
-    async def list_page_deliveries(self, *, limit: int) -> list[PageDelivery]:
-        """The delivery log, newest first."""
 
     async def update(self, incident_id: str, decide: DecideExisting) -> Outcome:
         """Like `record`, for an existing incident by id. Raises IncidentNotFound."""
@@ -164,6 +124,40 @@ class Store(Protocol):
 
     async def latest_change(self) -> datetime | None:
         """When the newest incident was last updated (for readiness and dashboards)."""
+
+
+class PagingLog(Protocol):
+    """Paging events (PagerDuty): applied through decide callbacks, and the delivery log."""
+
+    async def record_page(
+        self,
+        delivery: PageDelivery,
+        *,
+        pagerduty_id: str,
+        link_key: str | None,
+        decide: Decide,
+        choose: Choose | None = None,
+    ) -> Outcome | None:
+        """Apply one paging event in one transaction; None when it is a duplicate.
+
+        Records the delivery (event id already recorded: write nothing, return None),
+        locks the link key and the PagerDuty incident id, looks up the incident linked to
+        `pagerduty_id` (alerts included) and the incidents with `link_key` (newest first,
+        at most JOIN_LOOKUP_LIMIT), lets `choose` pick the target (default: the one
+        linked to the id), locks and loads it, calls `decide`, persists its outcome (the
+        incident's link columns with it) and logs the delivery as stored (or unmatched
+        when the outcome has no incident)."""
+
+    async def record_ignored(self, delivery: PageDelivery) -> bool:
+        """Log a delivery the recorder does not apply (outcome "ignored"); False when
+        the event id was already recorded."""
+
+    async def list_page_deliveries(self, *, limit: int) -> list[PageDelivery]:
+        """The delivery log, newest first."""
+
+
+class SampleStore(Protocol):
+    """Samples, sampling leases and why signals were not sampled: what the sampler uses."""
 
     async def save_samples(self, incident_id: str, samples: Sequence[StoredSample]) -> int:
         """Store samples in one batch; a sample already stored for (incident, signal, at)
@@ -214,6 +208,25 @@ class Store(Protocol):
 
     async def load_sampling_failures(self, incident_id: str) -> list[SamplingFailure]:
         """The incident's recorded sampling failures, by signal then cause ([] when none)."""
+
+
+class Store(IncidentStore, PagingLog, SampleStore, Protocol):
+    """A whole backend: the three roles above, plus connecting and migrating. Callers
+    that need one role take that protocol (the sampler takes `SampleStore`)."""
+
+    backend: str
+
+    async def start(self) -> None:
+        """Connect (pool or file). Raises StorageUnavailable when the database is unreachable."""
+
+    async def close(self) -> None:
+        """Release connections gracefully."""
+
+    async def migrate(self) -> list[int]:
+        """Apply pending migrations in order; return the versions applied now."""
+
+    async def check_ready(self) -> None:
+        """Raise StorageUnavailable or NotMigrated unless storage is usable right now."""
 
 
 def check_lease_args(ttl: timedelta, limit: int) -> None:

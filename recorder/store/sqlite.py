@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,13 +19,12 @@ from recorder.core.incident import Incident, IncidentStatus, IncidentView, Outco
 from recorder.core.join import JOIN_LOOKUP_LIMIT, JoinLookup, direct_only
 from recorder.core.links import PAGED_KEY_PREFIX, sha256_hex
 from recorder.sampling.failures import SamplingFailure
+from recorder.store import statements
 from recorder.store.codec import (
     ALERT_COLUMNS,
     DELIVERY_COLUMNS,
     FAILURE_COLUMNS,
     INCIDENT_COLUMNS,
-    LIST_AFTER_CURSOR,
-    LIST_ORDER,
     TIMELINE_COLUMNS,
     alert_values,
     build_alert,
@@ -32,10 +32,8 @@ from recorder.store.codec import (
     build_failure,
     build_incident,
     build_timeline_entry,
-    decode_cursor,
     decode_micros,
     delivery_values,
-    encode_cursor,
     encode_micros,
     failure_values,
     incident_values,
@@ -72,6 +70,8 @@ T = TypeVar("T")
 Body = Callable[[aiosqlite.Connection], Awaitable[T]]
 
 BACKEND = "sqlite"
+# The shared statements (recorder.store.statements) with SQLite's placeholders.
+_sql = cache(statements.for_sqlite)
 
 # Primary result codes meaning "the database cannot be used right now", not "bad SQL".
 _UNAVAILABLE_CODES = frozenset(
@@ -102,11 +102,7 @@ _UPSERT_FAILURES = (
     " source = CASE WHEN excluded.last_at >= sampling_failures.last_at"
     " THEN excluded.source ELSE sampling_failures.source END"
 )
-_SELECT_FAILURES = (
-    f"SELECT {', '.join(FAILURE_COLUMNS)} FROM sampling_failures WHERE incident_id = ?"
-    " ORDER BY signal, cause"
-)
-_INCIDENT_SELECT = f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM incidents"
+_INCIDENT_SELECT = statements.SELECT_INCIDENTS
 _INSERT_INCIDENT = (
     f"INSERT INTO incidents ({', '.join(INCIDENT_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in INCIDENT_COLUMNS)})"
@@ -128,9 +124,6 @@ _INSERT_TIMELINE = (
     f"INSERT INTO timeline (incident_id, {', '.join(TIMELINE_COLUMNS)}) "
     f"VALUES (?, {', '.join('?' for _ in TIMELINE_COLUMNS)})"
 )
-_SELECT_TIMELINE = (
-    f"SELECT {', '.join(TIMELINE_COLUMNS)} FROM timeline WHERE incident_id = ? ORDER BY at, seq"
-)
 _SELECT_RELATED = (
     f"{_INCIDENT_SELECT} WHERE id < ? AND (json_extract(labels, '$.alertname') = ? "
     "OR json_extract(labels, '$.service') = ?) ORDER BY id DESC LIMIT ?"
@@ -150,14 +143,9 @@ _UPSERT_LEASE = (
     "ON CONFLICT (incident_id) DO UPDATE SET holder = excluded.holder, "
     "expires_at = excluded.expires_at"
 )
-_LINKED = f"{_INCIDENT_SELECT} WHERE link_key = ? ORDER BY id DESC LIMIT {JOIN_LOOKUP_LIMIT}"
 _ADOPTABLE = (
     f"{_INCIDENT_SELECT} WHERE link_key = ? AND correlation_key LIKE ? "
     f"ORDER BY id DESC LIMIT {JOIN_LOOKUP_LIMIT}"
-)
-_SILENCE_APPLIED = "SELECT 1 FROM incident_silences WHERE incident_id = ? AND silence_id = ?"
-_INSERT_SILENCE = (
-    "INSERT INTO incident_silences (incident_id, silence_id, applied_at) VALUES (?, ?, ?)"
 )
 _INSERT_DELIVERY = (
     f"INSERT INTO pagerduty_deliveries ({', '.join(DELIVERY_COLUMNS)}) "
@@ -356,18 +344,19 @@ class SqliteStore:
             lookup = JoinLookup(await _load_one(conn, "pagerduty_id = ?", (pagerduty_id,)))
             if link_key is not None:
                 lookup = JoinLookup(
-                    lookup.direct, await _load_incidents(conn, _LINKED, (link_key,))
+                    lookup.direct,
+                    await _load_incidents(conn, _sql(statements.SELECT_LINKED), (link_key,)),
                 )
             view = await _load_chosen(conn, lookup, choose)
             outcome = decide(view)
             await _write_outcome(conn, outcome)
             incident = outcome.incident
             await conn.execute(
-                "UPDATE pagerduty_deliveries SET incident_id = ?, outcome = ? WHERE event_id = ?",
+                _sql(statements.UPDATE_DELIVERY),
                 (
+                    delivery.event_id,
                     None if incident is None else incident.id,
                     "unmatched" if incident is None else "stored",
-                    delivery.event_id,
                 ),
             )
             return outcome
@@ -384,11 +373,7 @@ class SqliteStore:
             raise ValueError(f"limit must be at least 1, got {limit}")
 
         async def body(conn: aiosqlite.Connection) -> list[PageDelivery]:
-            cursor = await conn.execute(
-                f"SELECT {', '.join(DELIVERY_COLUMNS)} FROM pagerduty_deliveries "
-                "ORDER BY received_at DESC, event_id DESC LIMIT ?",
-                (limit,),
-            )
+            cursor = await conn.execute(_sql(statements.SELECT_DELIVERIES), (limit,))
             return [build_delivery(row, decode_micros) for row in await cursor.fetchall()]
 
         return await self._read(body)
@@ -411,13 +396,15 @@ class SqliteStore:
         and when that changed something, persist it and remember the silence."""
 
         async def body(conn: aiosqlite.Connection) -> Outcome | None:
-            cursor = await conn.execute(_SILENCE_APPLIED, (incident_id, silence_id))
+            cursor = await conn.execute(_sql(statements.SILENCE_APPLIED), (incident_id, silence_id))
             if await cursor.fetchone() is not None:
                 return None
             outcome = decide(await _load_view(conn, incident_id))
             if outcome.changed:
                 await _write_outcome(conn, outcome)
-                await conn.execute(_INSERT_SILENCE, (incident_id, silence_id, encode_micros(now)))
+                await conn.execute(
+                    _sql(statements.INSERT_SILENCE), (incident_id, silence_id, encode_micros(now))
+                )
             return outcome
 
         return await self._write(body)
@@ -430,7 +417,7 @@ class SqliteStore:
         """Timeline by time, then insertion order. Raises IncidentNotFound."""
 
         async def body(conn: aiosqlite.Connection) -> list[TimelineEntry]:
-            cursor = await conn.execute(_SELECT_TIMELINE, (incident_id,))
+            cursor = await conn.execute(_sql(statements.SELECT_TIMELINE), (incident_id,))
             rows = await cursor.fetchall()
             if not rows:
                 await _load_incident(conn, incident_id)  # raises when absent
@@ -442,32 +429,19 @@ class SqliteStore:
         self, *, status: IncidentStatus | None, open_only: bool, limit: int, cursor: str | None
     ) -> IncidentPage:
         """Newest start first; `next_cursor` is None on the last page. Raises InvalidCursor."""
-        if limit < 1:
-            raise ValueError(f"limit must be at least 1, got {limit}")
-        clauses: list[str] = []
-        params: list[Any] = []
-        if status is not None:
-            clauses.append("status = ?")
-            params.append(status.value)
-        if open_only:
-            clauses.append("status <> 'resolved'")
-        if cursor is not None:
-            started_at, last_id = decode_cursor(cursor)
-            clauses.append(LIST_AFTER_CURSOR.format("?", "?"))
-            params.extend((encode_micros(started_at), last_id))
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"{_INCIDENT_SELECT}{where} ORDER BY {LIST_ORDER} LIMIT ?"
-        params.append(limit + 1)
+        sql, params = statements.list_incidents_query(
+            status=status,
+            open_only=open_only,
+            limit=limit,
+            cursor=cursor,
+            encode_time=encode_micros,
+        )
 
         async def body(conn: aiosqlite.Connection) -> list[Incident]:
-            rows = await (await conn.execute(sql, params)).fetchall()
+            rows = await (await conn.execute(_sql(sql), params)).fetchall()
             return [build_incident(row, decode_micros) for row in rows]
 
-        incidents = await self._read(body)
-        if len(incidents) > limit:
-            incidents = incidents[:limit]
-            return IncidentPage(incidents, encode_cursor(incidents[-1]))
-        return IncidentPage(incidents, None)
+        return statements.incident_page(await self._read(body), limit)
 
     async def find_related(self, incident: Incident, *, limit: int) -> list[Incident]:
         """Earlier incidents sharing the alertname or service label, newest first."""
@@ -487,7 +461,7 @@ class SqliteStore:
         """How many incidents are not resolved."""
 
         async def body(conn: aiosqlite.Connection) -> int:
-            cursor = await conn.execute("SELECT count(*) FROM incidents WHERE status <> 'resolved'")
+            cursor = await conn.execute(statements.COUNT_OPEN)
             row = await cursor.fetchone()
             return int(row[0]) if row is not None else 0
 
@@ -497,7 +471,7 @@ class SqliteStore:
         """The newest `updated_at` over all incidents, None when there are none."""
 
         async def body(conn: aiosqlite.Connection) -> datetime | None:
-            row = await (await conn.execute("SELECT max(updated_at) FROM incidents")).fetchone()
+            row = await (await conn.execute(statements.LATEST_CHANGE)).fetchone()
             return None if row is None or row[0] is None else decode_micros(row[0])
 
         return await self._read(body)
@@ -551,7 +525,7 @@ class SqliteStore:
 
         async def body(conn: aiosqlite.Connection) -> dict[str, datetime]:
             cursor = await conn.execute(
-                "SELECT signal, max(at) FROM samples WHERE incident_id = ? GROUP BY signal",
+                _sql(statements.SELECT_LAST_SAMPLES),
                 (incident_id,),
             )
             return {signal: decode_micros(at) for signal, at in await cursor.fetchall()}
@@ -601,7 +575,7 @@ class SqliteStore:
 
         async def body(conn: aiosqlite.Connection) -> int:
             cursor = await conn.execute(
-                "UPDATE sampling_leases SET holder = NULL, expires_at = NULL WHERE holder = ?",
+                _sql(statements.RELEASE_LEASES),
                 (holder,),
             )
             return max(cursor.rowcount, 0)
@@ -613,9 +587,8 @@ class SqliteStore:
 
         async def body(conn: aiosqlite.Connection) -> bool:
             cursor = await conn.execute(
-                "UPDATE sampling_leases SET backfilled_for = ?, holder = NULL, expires_at = NULL "
-                "WHERE incident_id = ? AND holder = ?",
-                (encode_micros(resolved_at), incident_id, holder),
+                _sql(statements.MARK_BACKFILLED),
+                (incident_id, holder, encode_micros(resolved_at)),
             )
             return cursor.rowcount > 0
 
@@ -627,8 +600,7 @@ class SqliteStore:
         async def body(conn: aiosqlite.Connection) -> None:
             await _load_incident(conn, incident_id)  # raises when absent
             await conn.execute(
-                "INSERT INTO unsampled_signals (incident_id, signal, reason) VALUES (?, ?, ?) "
-                "ON CONFLICT (incident_id, signal) DO UPDATE SET reason = excluded.reason",
+                _sql(statements.UPSERT_UNSAMPLED),
                 (incident_id, signal, reason),
             )
 
@@ -639,8 +611,7 @@ class SqliteStore:
 
         async def body(conn: aiosqlite.Connection) -> dict[str, str]:
             cursor = await conn.execute(
-                "SELECT signal, reason FROM unsampled_signals WHERE incident_id = ? "
-                "ORDER BY signal",
+                _sql(statements.SELECT_UNSAMPLED),
                 (incident_id,),
             )
             return {str(row[0]): str(row[1]) for row in await cursor.fetchall()}
@@ -666,7 +637,7 @@ class SqliteStore:
         """The incident's sampling failures by signal, then cause."""
 
         async def body(conn: aiosqlite.Connection) -> list[SamplingFailure]:
-            cursor = await conn.execute(_SELECT_FAILURES, (incident_id,))
+            cursor = await conn.execute(_sql(statements.SELECT_FAILURES), (incident_id,))
             return [build_failure(row, decode_micros) for row in await cursor.fetchall()]
 
         return await self._read(body)

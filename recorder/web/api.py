@@ -23,26 +23,15 @@ from recorder.core.incident import (
 from recorder.core.timeline import full_timeline
 from recorder.reporting import FORMATS, render_report
 from recorder.timefmt import parse_rfc3339
-from recorder.web.auth import require_bearer
+from recorder.web.access import require_read, require_write
 from recorder.web.intake import read_limited, require_json
 from recorder.web.keys import CLOCK, LOG_FIELDS, RECORDING, SETTINGS, STORE
 from recorder.web.problems import Problem
+from recorder.web.samples import load_signal_summaries
 from recorder.web.serialize import incident_detail, incident_summary
 
 API_BODY_LIMIT = 256 * 1024
 MAX_LIMIT = 500
-
-
-def require_read(request: web.Request) -> None:
-    """Reads are open unless RECORDER_API_READ_AUTH=true."""
-    settings = request.app[SETTINGS]
-    if settings.api_read_auth:
-        require_bearer(request, settings.api_token, "reading the API")
-
-
-def require_write(request: web.Request) -> None:
-    """Writes need the API token when one is configured."""
-    require_bearer(request, request.app[SETTINGS].api_token, "writing through the API")
 
 
 class _Body(BaseModel):
@@ -164,9 +153,6 @@ async def incident_payload(request: web.Request, incident_id: str) -> dict[str, 
     store = request.app[STORE]
     view = await store.load(incident_id)
     timeline = full_timeline(await store.load_timeline(incident_id), view.alerts.values())
-    # Imported here: recorder.web.samples builds on this module's require_read.
-    from recorder.web.samples import load_signal_summaries  # noqa: PLC0415
-
     signals = await load_signal_summaries(store, request.app[SETTINGS], incident_id)
     return incident_detail(view.incident, view.alerts.values(), timeline, signals)
 

@@ -1,4 +1,7 @@
-"""Request authentication: bearer tokens and HTTP Basic, compared in constant time."""
+"""Credentials as presented: bearer tokens and HTTP Basic, compared in constant time.
+
+Who needs which credential is decided in `recorder.web.access`.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,6 @@ import hmac
 
 from aiohttp import web
 from pydantic import SecretStr
-
-from recorder.web.problems import Problem
 
 
 def bearer_token(request: web.Request) -> str | None:
@@ -26,27 +27,6 @@ def tokens_match(given: str | None, expected: SecretStr) -> bool:
     if given is None:
         return False
     return hmac.compare_digest(given.encode(), expected.get_secret_value().encode())
-
-
-def require_bearer(request: web.Request, expected: SecretStr | None, what: str) -> None:
-    """Raise 401 unless the request carries the configured bearer token (if one is set)."""
-    if expected is None:
-        return
-    given = bearer_token(request)
-    if given is None:
-        raise Problem(
-            401,
-            "Unauthorized",
-            f"{what} needs `Authorization: Bearer <token>`",
-            headers={"WWW-Authenticate": 'Bearer realm="incident-recorder"'},
-        )
-    if not tokens_match(given, expected):
-        raise Problem(
-            401,
-            "Unauthorized",
-            f"the bearer token for {what} does not match",
-            headers={"WWW-Authenticate": 'Bearer realm="incident-recorder", error="invalid_token"'},
-        )
 
 
 def basic_auth_matches(request: web.Request, expected: SecretStr) -> bool:

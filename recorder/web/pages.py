@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,25 +23,21 @@ from recorder.report.charts import build_charts
 from recorder.report.html import EDIT_GROUPS, EditForms, report_context
 from recorder.reporting import load_report_input
 from recorder.timefmt import to_rfc3339
-from recorder.web.api import PatchBody
-from recorder.web.auth import tokens_match
-from recorder.web.charts import chart_svg
-from recorder.web.keys import CLOCK, LOG_FIELDS, RECORDING, SETTINGS, STORE
-from recorder.web.onboarding import build_onboarding
-from recorder.web.problems import Problem
-from recorder.web.security import (
-    CSRF_FIELD,
-    check_form_post,
-    init_security,
-    local_path,
+from recorder.web.access import (
+    login_redirect,
     may_read,
     new_session,
     session_for,
     store_session,
 )
+from recorder.web.api import PatchBody
+from recorder.web.auth import tokens_match
+from recorder.web.keys import CLOCK, LOG_FIELDS, RECORDING, SETTINGS, STORE
+from recorder.web.onboarding import build_onboarding
+from recorder.web.problems import Problem
+from recorder.web.security import CSRF_FIELD, check_form_post, local_path
 from recorder.web.templating import render_template, utc_minute
 
-STATIC = Path(__file__).parent / "static"
 PAGE_SIZE = 50
 FILTERS = (
     ("", "All"),
@@ -75,19 +70,6 @@ class IncidentRow:
     ttr: str
 
 
-def add_routes(app: web.Application) -> None:
-    """Register the pages, the chart route, static files and the security headers."""
-    init_security(app)
-    app.router.add_get("/", incident_list)
-    app.router.add_get("/incidents/{id}", incident_page)
-    app.router.add_post("/incidents/{id}/edit", edit_incident)
-    app.router.add_get("/login", login_page)
-    app.router.add_post("/login", login)
-    app.router.add_post("/logout", logout)
-    app.router.add_get("/api/v1/incidents/{id}/charts/{signal}.svg", chart_svg)
-    app.router.add_static("/static", STATIC, append_version=False)
-
-
 def _page(
     request: web.Request, template: str, http_status: int = 200, **context: Any
 ) -> web.Response:
@@ -111,10 +93,6 @@ def _redirect(request: web.Request, location: str) -> web.Response:
     response = web.Response(status=303, headers={"Location": location})
     store_session(request, response)
     return response
-
-
-def _login_redirect(request: web.Request) -> web.Response:
-    return _redirect(request, "/login?" + urlencode({"next": request.path_qs}))
 
 
 def _span(start: datetime, end: datetime | None) -> str:
@@ -142,7 +120,7 @@ def incident_row(incident: Incident, now: datetime) -> IncidentRow:
 async def incident_list(request: web.Request) -> web.Response:
     """GET /: incidents by start time, newest first, `?status=` filter, `?cursor=` paging."""
     if not may_read(request):
-        return _login_redirect(request)
+        return login_redirect(request)
     status_text = request.query.get("status", "")
     if status_text not in {value for value, _ in FILTERS}:
         raise Problem(
@@ -184,7 +162,7 @@ async def incident_page(request: web.Request) -> web.Response:
     """GET /incidents/{id}: evidence first (status band, key figures and charts, timeline,
     alerts), then the report's sections with (for editors) their edit forms."""
     if not may_read(request):
-        return _login_redirect(request)
+        return login_redirect(request)
     incident_id = request.match_info["id"]
     request[LOG_FIELDS]["incident_id"] = incident_id
     store, settings = request.app[STORE], request.app[SETTINGS]

@@ -12,8 +12,8 @@ from aiohttp import web
 from recorder.evidence.series import Sample, summarize_series
 from recorder.evidence.wording import rfc3339
 from recorder.settings import Settings
-from recorder.store.protocol import Store
-from recorder.web.api import require_read
+from recorder.store.protocol import SampleStore
+from recorder.web.access import require_read
 from recorder.web.keys import LOG_FIELDS, SETTINGS, STORE
 
 Stored = Mapping[str, Sequence[tuple[datetime, float]]]
@@ -45,7 +45,7 @@ def build_signal_summaries(
 
 
 async def load_signal_summaries(
-    store: Store, settings: Settings, incident_id: str
+    store: SampleStore, settings: Settings, incident_id: str
 ) -> dict[str, dict[str, Any]]:
     """Load the incident's samples and unsampled reasons and summarize them."""
     stored = await store.load_samples(incident_id)

@@ -1,28 +1,20 @@
-"""Browser-facing security: response headers, the session cookie and CSRF tokens.
+"""Browser-facing security: response headers and the CSRF check of form posts.
 
-The session cookie never holds the API token. A signed-in editor's cookie is
-HMAC(token, "session"): the server recomputes it and compares in constant time, so
-rotating RECORDER_API_TOKEN signs every browser out. Visitors who have not signed in get
-a random cookie, only so that their forms can carry a CSRF token. The CSRF token is
-HMAC(key, "csrf:" + cookie), keyed by the API token or, with no token configured, by a
-per-process random key; every POST must carry it, come from the same site
-(Sec-Fetch-Site, Origin) and, by SameSite=Strict, cannot ride a cross-site request.
+Every POST from a page must carry the session's CSRF token (`access.Session.csrf`), come
+from the same site (Sec-Fetch-Site, Origin) and, by SameSite=Strict, cannot ride a
+cross-site request.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from pydantic import SecretStr
 
 from recorder.report.html import export_style_hash
-from recorder.web.auth import bearer_token, tokens_match
-from recorder.web.keys import SETTINGS
+from recorder.web.access import PAGE_SECRET, Session, session_for
 from recorder.web.problems import Problem
 
 PAGE_CSP = (
@@ -30,100 +22,7 @@ PAGE_CSP = (
     " frame-ancestors 'none'; base-uri 'none'"
 )
 SVG_CSP = "default-src 'none'; frame-ancestors 'none'"
-SESSION_COOKIE = "recorder_session"
-SESSION_MAX_AGE = 12 * 3600
 CSRF_FIELD = "csrf_token"
-# Keys CSRF tokens when no API token is configured; a restart only re-renders forms.
-PAGE_SECRET = web.AppKey("page_secret", bytes)
-
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    """The browser's session as this request sees it.
-
-    `editor`: may edit (signed in, or no API token configured). `fresh`: the cookie is new
-    and the response must set it.
-    """
-
-    value: str
-    editor: bool
-    csrf: str
-    fresh: bool
-
-
-_SESSION = web.RequestKey("page_session", Session)
-
-
-def signed_in_value(token: SecretStr) -> str:
-    """The cookie value of a signed-in editor: derived from the token, never the token."""
-    return _mac(token.get_secret_value().encode(), "session")
-
-
-def _mac(key: bytes, message: str) -> str:
-    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
-
-
-def _csrf_key(request: web.Request) -> bytes:
-    token = request.app[SETTINGS].api_token
-    return token.get_secret_value().encode() if token else request.app[PAGE_SECRET]
-
-
-def session_for(request: web.Request) -> Session:
-    """The request's session, made once per request (a new anonymous one if needed)."""
-    if _SESSION in request:
-        return request[_SESSION]
-    token = request.app[SETTINGS].api_token
-    cookie = request.cookies.get(SESSION_COOKIE, "")
-    signed_in = token is not None and hmac.compare_digest(cookie, signed_in_value(token))
-    fresh = len(cookie) != 64 or not all(c in "0123456789abcdef" for c in cookie)
-    value = secrets.token_hex(32) if fresh else cookie
-    session = Session(
-        value=value,
-        editor=token is None or signed_in,
-        csrf=_mac(_csrf_key(request), "csrf:" + value),
-        fresh=fresh,
-    )
-    request[_SESSION] = session
-    return session
-
-
-def new_session(request: web.Request, *, signed_in: bool) -> Session:
-    """A replacement session after signing in or out (new value, new CSRF token)."""
-    token = request.app[SETTINGS].api_token
-    value = signed_in_value(token) if signed_in and token else secrets.token_hex(32)
-    session = Session(
-        value=value,
-        editor=token is None or signed_in,
-        csrf=_mac(_csrf_key(request), "csrf:" + value),
-        fresh=True,
-    )
-    request[_SESSION] = session
-    return session
-
-
-def store_session(request: web.Request, response: web.StreamResponse) -> None:
-    """Set the session cookie on `response` when this request made a new session."""
-    session = session_for(request)
-    if not session.fresh:
-        return
-    response.set_cookie(
-        SESSION_COOKIE,
-        session.value,
-        max_age=SESSION_MAX_AGE,
-        path="/",
-        httponly=True,
-        samesite="Strict",
-        secure=request.secure,
-    )
-
-
-def may_read(request: web.Request) -> bool:
-    """Pages are open unless RECORDER_API_READ_AUTH=true; then a signed-in session or the
-    bearer token is needed."""
-    settings = request.app[SETTINGS]
-    if not settings.api_read_auth or settings.api_token is None:
-        return True
-    return session_for(request).editor or tokens_match(bearer_token(request), settings.api_token)
 
 
 def check_form_post(request: web.Request, submitted_csrf: str | None) -> Session:

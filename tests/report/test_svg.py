@@ -126,6 +126,23 @@ def test_markers_for_alert_ack_and_resolve() -> None:
     assert all(m.get("x1") == m.get("x2") for m in lines)
 
 
+def test_marker_label_near_the_right_edge_ends_at_its_line() -> None:
+    """On a narrow chart the resolution label turns to end at its line instead of running
+    past the chart's right edge; a label with room starts at its line."""
+    markers = [
+        Marker("first alert", T0 + timedelta(minutes=1)),
+        Marker("resolved", T0 + timedelta(minutes=9)),
+    ]
+    root = parse(render_svg(chart(markers=markers), width=440, height=200))
+    labels = {t.text: t for t in root.iter(f"{SVG}text") if t.text in {"first alert", "resolved"}}
+    lines = {m.get("data-marker"): m for m in root.findall(f"{SVG}line[@class='marker']")}
+    resolved, first = labels["resolved"], labels["first alert"]
+    assert resolved.get("text-anchor") == "end"
+    assert float(resolved.get("x", "0")) < float(lines["resolved"].get("x1", "0")) <= 440
+    assert first.get("text-anchor") is None
+    assert float(first.get("x", "0")) > float(lines["first alert"].get("x1", "0"))
+
+
 def test_baseline_band_is_shaded() -> None:
     """The baseline window is one shaded rectangle ending at the first alert."""
     c = chart(baseline=(T0, T0 + timedelta(minutes=3)))

@@ -12,8 +12,9 @@ from prometheus_client import CollectorRegistry
 from recorder.demo.stack import free_port
 from recorder.evidence.figures import Thresholds
 from recorder.metrics import RecorderMetrics
-from recorder.sampler import FAILURES_EVERY, Sampler
+from recorder.sampler import Sampler
 from recorder.sampling.failures import FailureCause
+from recorder.sampling.held import FAILURES_EVERY
 from recorder.sampling.plan import Timing
 from recorder.sampling.promapi import PrometheusClient
 from recorder.sampling.signals import Signal
@@ -85,7 +86,8 @@ async def test_repeated_failures_are_written_once_a_minute_and_add_up(
     database_url: str,
 ) -> None:
     """Round after round of the same failure costs one write a minute per incident, and
-    the stored count still counts every failed round."""
+    the stored count still counts every failed round (those waiting are written when the
+    sampler stops)."""
     store = open_store(database_url)
     await store.start()
     await store.migrate()
@@ -119,6 +121,12 @@ async def test_repeated_failures_are_written_once_a_minute_and_add_up(
         (stored,) = await store.load_sampling_failures(incident.id)
         assert (stored.count, stored.first_at, stored.last_at) == (6, first, clock.current)
         assert stored.cause is FailureCause.UNREACHABLE
+
+        clock.current += timedelta(seconds=1)
+        await sampler.run_round()
+        await sampler.close()
+        (stored,) = await store.load_sampling_failures(incident.id)
+        assert (stored.count, stored.last_at) == (7, clock.current)
     finally:
         await session.close()
         await store.close()

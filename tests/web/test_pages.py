@@ -10,7 +10,8 @@ from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 
 from recorder.web import pages
-from recorder.web.security import PAGE_CSP, SESSION_COOKIE, SVG_CSP, signed_in_value
+from recorder.web.access import SESSION_COOKIE, signed_in_value
+from recorder.web.security import PAGE_CSP, SVG_CSP
 from tests.browser.seed import HOSTILE, seed
 from tests.web.conftest import MakeClient
 from tests.web.test_pagerduty_webhook import (

@@ -1,11 +1,13 @@
-"""Webhook endpoints: authenticate, check, parse with an adapter, record, answer."""
+"""POST /webhooks/alertmanager: authenticate, check, parse with the adapter, record, answer.
+
+`record_alert_webhook` also serves Grafana's contact point, which posts the same shape."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from alert_adapters.versions import parse_alert_webhook
-from recorder.web.auth import require_bearer
+from recorder.web.access import require_bearer
 from recorder.web.intake import counted_delivery, read_limited, require_json
 from recorder.web.keys import BODY_PARSER, LOG_FIELDS, METRICS, RECORDING, SETTINGS
 
@@ -14,15 +16,12 @@ async def alertmanager_webhook(request: web.Request) -> web.Response:
     """POST /webhooks/alertmanager: store one notification; 200 also for duplicates.
 
     Also takes Grafana-managed alerting's version "1" body (the same shape)."""
-    return await _alert_webhook(request, "alertmanager", "the Alertmanager webhook")
+    return await record_alert_webhook(request, "alertmanager", "the Alertmanager webhook")
 
 
-async def grafana_webhook(request: web.Request) -> web.Response:
-    """POST /webhooks/grafana: Grafana's webhook contact point; same token and answers."""
-    return await _alert_webhook(request, "grafana", "the Grafana webhook")
-
-
-async def _alert_webhook(request: web.Request, source: str, realm: str) -> web.Response:
+async def record_alert_webhook(request: web.Request, source: str, realm: str) -> web.Response:
+    """Authenticate with the Alertmanager token, parse an Alertmanager-shaped body (the
+    adapter tells the versions apart), record its alerts and answer which incidents."""
     settings = request.app[SETTINGS]
     with counted_delivery(request.app[METRICS], source) as delivery:
         require_bearer(request, settings.alertmanager_token, realm)

@@ -1,0 +1,1 @@
+"""The webhook endpoints, one module per alert source."""
