@@ -14,13 +14,14 @@ from urllib.parse import quote
 
 from recorder.core.incident import IncidentView
 from recorder.core.timeline import full_timeline
-from recorder.evidence.figures import Evidence, unit_of
+from recorder.evidence.figures import Evidence
 from recorder.evidence.incident import (
     build_derived_entries,
     build_incident_evidence,
     merge_timeline,
 )
 from recorder.evidence.model import Thresholds
+from recorder.evidence.units import unit_of
 from recorder.report import (
     ReportInput,
     SignalTable,

@@ -8,77 +8,33 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from recorder.evidence.detection import build_detection_notes, find_onset, within_one_sample
 from recorder.evidence.model import DerivedEvent, DetectionNote, Figure, Onset, Thresholds
+from recorder.evidence.pool import PoolPeak, build_pool_figures
 from recorder.evidence.series import (
     GAP_FACTOR,
     VALUE,
     Sample,
     SeriesSummary,
-    between,
     finite,
     in_order,
-    pair_nearest,
     summarize_series,
-    time_where,
     typical_interval,
 )
-from recorder.evidence.wording import clock, count, duration, fraction, number, percent
-
-ERROR_RATE = "error_rate"
-"""Well-known signal: fraction of failed requests, 0..1."""
-ERROR_COUNT = "error_count"
-"""Well-known signal: failed requests in the preceding minute."""
-POOL_IN_USE = "pool_in_use"
-"""Well-known signal: database pool connections in use."""
-POOL_MAX = "pool_max"
-"""Well-known signal: database pool size."""
-
-FRACTION = "fraction"
-SECONDS = "seconds"
-PER_MINUTE = "failed requests/minute"
-REQUESTS = "failed requests"
-CONNECTIONS = "connections"
-UNITS: Mapping[str, str] = {
-    ERROR_RATE: FRACTION,
-    ERROR_COUNT: PER_MINUTE,
-    POOL_IN_USE: CONNECTIONS,
-    POOL_MAX: CONNECTIONS,
-}
-"""The unit each well-known signal is measured in (tables and charts print in it)."""
-
-
-def unit_of(signal: str) -> str:
-    """The unit a well-known signal is measured in; "" for any other signal."""
-    return UNITS.get(signal, "")
-
-
-@dataclass(frozen=True, slots=True)
-class PoolPeak:
-    """Highest pool usage inside the incident, as connections in use out of the maximum."""
-
-    in_use: float | None
-    max: float | None
-    at: datetime | None
-    method: str = ""
-    unknown: str | None = None
-
-    @property
-    def ratio(self) -> float | None:
-        if self.in_use is None or not self.max:
-            return None
-        return self.in_use / self.max
-
-    @property
-    def text(self) -> str | None:
-        """`100/100`, as the report prints it."""
-        if self.in_use is None or self.max is None:
-            return None
-        return fraction(self.in_use, self.max)
+from recorder.evidence.units import (
+    ERROR_COUNT,
+    ERROR_RATE,
+    FRACTION,
+    PER_MINUTE,
+    REQUESTS,
+    SECONDS,
+)
+from recorder.evidence.window import Absent, Window, step_figure
+from recorder.evidence.wording import clock, count, duration, number, percent
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,43 +100,6 @@ class Evidence:
         return figure.unknown_reason if figure is not None else None
 
 
-_Absent = Callable[[str], "str | None"]
-
-
-@dataclass(frozen=True, slots=True)
-class _Window:
-    baseline_start: datetime | None
-    baseline_end: datetime
-    start: datetime
-    end: datetime
-    triggered_at: datetime | None
-    max_hold: float | None
-
-    # Every series here is time-ordered (build_evidence sorts once): windows are slices.
-    def baseline(self, samples: Sequence[Sample]) -> Sequence[Sample]:
-        return between(samples, self.baseline_start, self.baseline_end, include_hi=False)
-
-    def incident(
-        self, samples: Sequence[Sample], start: datetime | None = None
-    ) -> Sequence[Sample]:
-        return between(samples, self.start if start is None else start, self.end)
-
-    def searched(self, samples: Sequence[Sample]) -> Sequence[Sample]:
-        return between(samples, self.baseline_start, self.end)
-
-    @property
-    def day(self) -> date:
-        return self.start.date()
-
-    @property
-    def reference(self) -> datetime:
-        """When the alert fired (or, unknown, when the incident started): onsets lead to it."""
-        return self.triggered_at or self.start
-
-    def span(self, start: datetime | None = None) -> str:
-        return f"{clock(start or self.start, self.day)}–{clock(self.end, self.day)}"
-
-
 def build_evidence(
     samples_by_signal: Mapping[str, Sequence[Sample]],
     *,
@@ -219,7 +138,7 @@ def build_evidence(
     th = thresholds or Thresholds()
     skipped = dict(unsampled or {})
     interval = sample_interval_seconds or typical_interval(samples_by_signal)
-    window = _Window(
+    window = Window(
         baseline_start,
         baseline_end,
         incident_start,
@@ -241,7 +160,9 @@ def build_evidence(
         return None
 
     normal, mean, peak, rate_onset, rate_events = _error_rate(series, window, th, absent)
-    pool_peak, usage, at_max, pool_onset, pool_events = _pool(series, window, th, absent)
+    pool_peak, usage, at_max, pool_onset, pool_events = build_pool_figures(
+        series, window, th, absent
+    )
     onsets = (rate_onset, pool_onset)
     known = [o for o in onsets if o.at is not None]
     onset = min(known, key=lambda o: o.at or incident_start) if known else None
@@ -293,9 +214,9 @@ def _rate(name: str, value: float, source: str, at: datetime | None, day: date) 
 
 def _error_rate(
     series: Mapping[str, tuple[Sample, ...]],
-    w: _Window,
+    w: Window,
     th: Thresholds,
-    absent: _Absent,
+    absent: Absent,
 ) -> tuple[Figure, Figure, Figure, Onset, list[DerivedEvent]]:
     rule = f"error rate ≥ {number(th.error_rate_factor)}× normal and ≥ {percent(th.error_rate_min)}"
     names = ("normal_error_rate", "error_rate_mean", "error_rate_peak")
@@ -370,15 +291,15 @@ _SMALLEST_RATE = 1e-12
 
 def _downtime(
     series: Mapping[str, tuple[Sample, ...]],
-    w: _Window,
+    w: Window,
     start: datetime,
     th: Thresholds,
-    absent: _Absent,
+    absent: Absent,
 ) -> Figure:
     reason = absent(ERROR_RATE)
     if reason is not None:
         return Figure.unknown("downtime", SECONDS, ERROR_RATE, reason)
-    return _step_figure(
+    return step_figure(
         "downtime",
         series[ERROR_RATE],
         lambda v: v > th.outage_error_rate,
@@ -390,7 +311,7 @@ def _downtime(
 
 
 def _errors(
-    series: Mapping[str, tuple[Sample, ...]], w: _Window, start: datetime, absent: _Absent
+    series: Mapping[str, tuple[Sample, ...]], w: Window, start: datetime, absent: Absent
 ) -> tuple[Figure, Figure]:
     names = ("peak_error_count", "total_failed_requests")
     reason = absent(ERROR_COUNT)
@@ -436,106 +357,6 @@ def _errors(
         method += f"; lower bound: {duration(clipped)} of sampling gaps are not counted"
     requests = round(total)
     return peak, Figure(names[1], requests, REQUESTS, f"{count(requests)} {REQUESTS}", method)
-
-
-def _pool(
-    series: Mapping[str, tuple[Sample, ...]],
-    w: _Window,
-    th: Thresholds,
-    absent: _Absent,
-) -> tuple[PoolPeak, Figure, Figure, Onset, list[DerivedEvent]]:
-    rule = f"pool in use ≥ {percent(th.pool_warning)} of max"
-    source = "peak of pool_in_use ÷ pool_max"
-    reason = absent(POOL_IN_USE) or absent(POOL_MAX)
-    pairs = [] if reason else pair_nearest(series[POOL_IN_USE], series[POOL_MAX])
-    pairs = [p for p in pairs if p[2] > 0]
-    if reason is None and not pairs:
-        reason = "pool_max is never above 0, so usage cannot be computed"
-    if reason is not None:
-        peak_in_use = w.incident(series.get(POOL_IN_USE, ()))
-        top = max(peak_in_use, key=VALUE) if peak_in_use else None
-        usage = Figure.unknown("pool_peak_usage", FRACTION, source, reason)
-        if top is not None:
-            text = f"{count(top.value)} {CONNECTIONS} in use (share unknown: {reason})"
-            usage = Figure.unknown("pool_peak_usage", FRACTION, source, reason, text)
-        return (
-            PoolPeak(top.value if top else None, None, top.at if top else None, unknown=reason),
-            usage,
-            Figure.unknown("time_at_pool_max", SECONDS, "pool_in_use = pool_max", reason),
-            Onset(POOL_IN_USE, None, None, None, rule, unknown=reason),
-            [],
-        )
-    ratios = [Sample(at, used / size) for at, used, size in pairs]
-    by_time = {at: (used, size) for at, used, size in pairs}
-    inside = w.incident(ratios)
-    if inside:
-        top = max(inside, key=VALUE)
-        used, size = by_time[top.at]
-        method = f"highest in_use/max of {len(inside)} samples, {w.span()}"
-        peak = PoolPeak(used, size, top.at, method)
-        text = (
-            f"{fraction(used, size)} {CONNECTIONS} ({percent(top.value)}) at {clock(top.at, w.day)}"
-        )
-        usage = Figure("pool_peak_usage", top.value, FRACTION, text, method, at=top.at)
-    else:
-        reason = f"no pool samples inside the incident ({w.span()})"
-        peak = PoolPeak(None, None, None, unknown=reason)
-        usage = Figure.unknown("pool_peak_usage", FRACTION, source, reason)
-    at_max = _step_figure(
-        "time_at_pool_max",
-        ratios,
-        lambda r: r >= 1.0,
-        w,
-        w.start,
-        "time with in_use at max",
-        "pool",
-    )
-    onset = find_onset(
-        POOL_IN_USE, w.searched(ratios), level=th.pool_warning, rule=rule, reference=w.reference
-    )
-    events: list[DerivedEvent] = []
-    if onset.at is not None and onset.value is not None and onset.value < 1.0:
-        # A pool that jumps straight to max gets only the "at max" entry below.
-        used, size = by_time[onset.at]
-        text = f"Database connections crossed {percent(th.pool_warning)} ({fraction(used, size)})"
-        events.append(DerivedEvent(onset.at, text, POOL_IN_USE))
-    start = min(w.start, onset.at) if onset.at else w.start
-    full = False
-    for ratio in (r for r in ratios if start <= r.at <= w.end):
-        used, size = by_time[ratio.at]
-        # Hysteresis: "normalized" means back under the warning level, so a pool flapping
-        # between 99 and 100 does not fill the timeline.
-        if not full and ratio.value >= 1.0:
-            text = f"Database connections at max ({fraction(used, size)})"
-            events.append(DerivedEvent(ratio.at, text, POOL_IN_USE))
-            full = True
-        elif full and ratio.value < th.pool_warning:
-            text = f"Database connections normalized ({fraction(used, size)})"
-            events.append(DerivedEvent(ratio.at, text, POOL_IN_USE))
-            full = False
-    return peak, usage, at_max, onset, events
-
-
-def _step_figure(  # noqa: PLR0917 - one call per figure, each argument named at the call
-    name: str,
-    samples: Sequence[Sample],
-    condition: Callable[[float], bool],
-    w: _Window,
-    start: datetime,
-    what: str,
-    signal: str,
-) -> Figure:
-    cover = time_where(samples, condition, start=start, end=w.end, max_hold=w.max_hold)
-    span = (w.end - start).total_seconds()
-    if cover.covered <= 0:
-        reason = f"no {signal} samples cover the incident ({w.span(start)})"
-        return Figure.unknown(name, SECONDS, signal, reason)
-    hold = f" (at most {number(w.max_hold)} s)" if w.max_hold else ""
-    method = (
-        f"{what}, {w.span(start)}, step-wise: each sample holds until the next{hold};"
-        f" samples cover {number(cover.covered)} of {number(span)} s"
-    )
-    return Figure(name, cover.matched, SECONDS, duration(cover.matched), method)
 
 
 def _time_to_detect(

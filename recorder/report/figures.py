@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from recorder.core.incident import Incident
 from recorder.evidence.budget import error_budget_seconds
-from recorder.evidence.figures import FRACTION, PER_MINUTE, REQUESTS, SECONDS
 from recorder.evidence.model import Figure
+from recorder.evidence.units import FRACTION, PER_MINUTE, REQUESTS, SECONDS
 from recorder.evidence.wording import duration, percent
 from recorder.report.model import Instant, ReportInput
 

@@ -17,14 +17,8 @@ from html import escape
 from itertools import pairwise
 
 from recorder.core.incident import Incident
-from recorder.evidence.figures import (
-    ERROR_RATE,
-    FRACTION,
-    POOL_IN_USE,
-    POOL_MAX,
-    Evidence,
-    unit_of,
-)
+from recorder.evidence.figures import Evidence
+from recorder.evidence.units import ERROR_RATE, FRACTION, POOL_IN_USE, POOL_MAX, unit_of
 from recorder.evidence.wording import number, percent
 
 GAP_FACTOR = 2.5

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from recorder.evidence.figures import ERROR_COUNT, ERROR_RATE, POOL_IN_USE, POOL_MAX
+from recorder.evidence.units import ERROR_COUNT, ERROR_RATE, POOL_IN_USE, POOL_MAX
 
 WINDOW = "[1m]"
 TARGET_LABEL = '{{service_label}}="{{service}}"'

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 # The report's figures define the well-known roles; sampling only names them.
-from recorder.evidence.figures import ERROR_COUNT, ERROR_RATE, POOL_IN_USE, POOL_MAX
+from recorder.evidence.units import ERROR_COUNT, ERROR_RATE, POOL_IN_USE, POOL_MAX
 
 WELL_KNOWN_SIGNALS = (ERROR_RATE, ERROR_COUNT, POOL_IN_USE, POOL_MAX)
 SERVICE = "service"
