@@ -32,7 +32,7 @@ from recorder.core.incident import (
     TimelineEntry,
     TimelineKind,
 )
-from recorder.reporting import render_report
+from recorder.report_io import render_report
 from recorder.settings import load_settings
 from recorder.store.factory import open_store
 from recorder.store.protocol import Store, StoredSample

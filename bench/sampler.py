@@ -28,10 +28,10 @@ from recorder.core.incident import Incident, IncidentStatus, Outcome, Transition
 from recorder.evidence.model import Thresholds
 from recorder.ids import new_incident_id
 from recorder.metrics import RecorderMetrics
+from recorder.prometheus.plan import Timing
+from recorder.prometheus.promapi import PrometheusClient
+from recorder.prometheus.signals import DEFAULT_SIGNALS
 from recorder.sampler import Sampler
-from recorder.sampling.plan import Timing
-from recorder.sampling.promapi import PrometheusClient
-from recorder.sampling.signals import DEFAULT_SIGNALS
 from recorder.store.factory import open_store
 from recorder.store.protocol import Store
 

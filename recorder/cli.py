@@ -126,7 +126,7 @@ async def _offline(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "incidents":
             return await _print_incidents(store, args.status, args.limit)
         if args.command == "report":
-            from recorder.reporting import render_report
+            from recorder.report_io import render_report
 
             text, _ = await render_report(
                 store, settings, args.id, args.format, base_url=settings.public_url()

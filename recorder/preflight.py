@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import aiohttp
 
-from recorder.sampling.promapi import PrometheusClient, PrometheusError
+from recorder.prometheus.promapi import PrometheusClient, PrometheusError
 from recorder.settings import Settings, mask_url
 from recorder.store.errors import NotMigrated, StorageMisconfigured, StoreError
 from recorder.store.factory import open_store

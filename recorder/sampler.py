@@ -2,7 +2,7 @@
 
 Each round (every sampling interval, just after a grid instant settles) the sampler
 takes or renews the leases of the incidents it samples (one store call), plans each one
-(`recorder.sampling.plan`, pure), runs the range queries with at most `concurrency` in
+(`recorder.prometheus.plan`, pure), runs the range queries with at most `concurrency` in
 flight, and saves each incident's new samples in one batch. A resolved incident gets one
 backfill over its whole window once Prometheus has the tail; then its lease is released
 for good and `time_to_detect` is observed.
@@ -31,15 +31,15 @@ from recorder.clock import Clock
 from recorder.evidence.incident import build_incident_evidence
 from recorder.evidence.model import Thresholds
 from recorder.metrics import RecorderMetrics
-from recorder.sampling.held import HeldIncident
-from recorder.sampling.plan import Query, Timing, align_down, lease_ttl, plan_target
-from recorder.sampling.promapi import (
+from recorder.prometheus.held import HeldIncident
+from recorder.prometheus.plan import Query, Timing, align_down, lease_ttl, plan_target
+from recorder.prometheus.promapi import (
     PrometheusBadQuery,
     PrometheusClient,
     PrometheusError,
 )
-from recorder.sampling.query_failures import failures_of_round
-from recorder.sampling.signals import DEFAULT_SERVICE_LABELS, Signal
+from recorder.prometheus.query_failures import failures_of_round
+from recorder.prometheus.signals import DEFAULT_SERVICE_LABELS, Signal
 from recorder.store.errors import StoreError
 from recorder.store.protocol import SampleStore, SamplingTarget, StoredSample
 
@@ -288,7 +288,7 @@ class Sampler:
     async def _save_failures(
         self, incident_id: str, state: HeldIncident, now: datetime, *, final: bool
     ) -> None:
-        """Write the incident's waiting failures when they are due (`recorder.sampling.held`)."""
+        """Write the incident's waiting failures when they are due (`recorder.prometheus.held`)."""
         if state.failures_due(now, final=final):
             await self.store.save_sampling_failures(incident_id, state.failures)
             state.failures_written(now)

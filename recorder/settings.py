@@ -21,11 +21,11 @@ from pydantic import (
 )
 
 from recorder.core.lifecycle import DEFAULT_SEVERITY_MAP
-from recorder.sampling.selection import (
+from recorder.prometheus.selection import (
     SignalConfigError,
     select_signals,
 )
-from recorder.sampling.signals import DEFAULT_SERVICE_LABELS, DEFAULT_SIGNALS, Signal
+from recorder.prometheus.signals import DEFAULT_SERVICE_LABELS, DEFAULT_SIGNALS, Signal
 from recorder.settings_sections import (
     Duration,
     SamplingSettings,

@@ -8,8 +8,8 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from recorder.core.durations import parse_duration
-from recorder.sampling.presets import PRESETS
-from recorder.sampling.selection import SignalEntry, unknown_preset
+from recorder.prometheus.presets import PRESETS
+from recorder.prometheus.selection import SignalEntry, unknown_preset
 
 
 def _duration(value: object) -> object:
@@ -38,7 +38,7 @@ class SamplingSettings(Strict):
     """How long sampling goes on after resolution, so the chart shows whether recovery held."""
     concurrency: int = Field(default=16, ge=1, le=256)
     presets: tuple[str, ...] = ()
-    """Whole signal sets for well-known exporters (recorder.sampling.presets)."""
+    """Whole signal sets for well-known exporters (recorder.prometheus.presets)."""
 
     @field_validator("presets")
     @classmethod
@@ -65,7 +65,7 @@ class SamplingSettings(Strict):
 
 class SignalSettings(Strict):
     """One `[[signals]]` entry: a PromQL query sampled per incident (`{{label}}` is filled
-    from its labels), or a preset with optional overrides (recorder.sampling.selection)."""
+    from its labels), or a preset with optional overrides (recorder.prometheus.selection)."""
 
     name: str | None = Field(default=None, pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
     query: str | None = Field(default=None, min_length=1)

@@ -19,7 +19,7 @@ from typing import TextIO
 
 import aiohttp
 
-from recorder.sampling.discovery import (
+from recorder.prometheus.discovery import (
     PresetMatch,
     format_matches,
     format_toml,
@@ -27,8 +27,8 @@ from recorder.sampling.discovery import (
     names_selector,
     service_label_query,
 )
-from recorder.sampling.promapi import PrometheusClient, PrometheusError
-from recorder.sampling.signals import DEFAULT_SERVICE_LABELS
+from recorder.prometheus.promapi import PrometheusClient, PrometheusError
+from recorder.prometheus.signals import DEFAULT_SERVICE_LABELS
 from recorder.settings import mask_url
 
 EXIT_UNREACHABLE = 1

@@ -24,8 +24,8 @@ import structlog
 
 from alert_adapters.silences import SilencesUnreadable, parse_silences
 from recorder.core.silences import Silence, silence_applies
+from recorder.ingest import Recording
 from recorder.metrics import RecorderMetrics
-from recorder.recording import Recording
 from recorder.store.errors import IncidentNotFound, StoreError
 from recorder.store.protocol import SilenceStore
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from recorder.reporting import chart_url
+from recorder.report_io import chart_url
 
 CHARTS_DIR = "charts"
 

@@ -22,7 +22,7 @@ from recorder.core.incident import (
 )
 from recorder.core.links import incident_link_key
 from recorder.ids import is_incident_id
-from recorder.sampling.failures import FailureCause, SamplingFailure
+from recorder.prometheus.failures import FailureCause, SamplingFailure
 from recorder.store.errors import InvalidCursor
 from recorder.store.protocol import PageDelivery
 

@@ -18,7 +18,7 @@ import asyncpg
 from recorder.core.incident import Incident, IncidentStatus, IncidentView, Outcome, TimelineEntry
 from recorder.core.join import JOIN_LOOKUP_LIMIT, JoinLookup, direct_only
 from recorder.core.links import PAGED_KEY_PREFIX, incident_link_key
-from recorder.sampling.failures import SamplingFailure
+from recorder.prometheus.failures import SamplingFailure
 from recorder.store import statements
 from recorder.store.codec import (
     ALERT_COLUMNS,

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from recorder.core.incident import Incident, IncidentStatus, IncidentView, Outcome, TimelineEntry
 from recorder.core.join import JoinLookup
-from recorder.sampling.failures import SamplingFailure
+from recorder.prometheus.failures import SamplingFailure
 
 Decide = Callable[[IncidentView | None], Outcome]
 DecideExisting = Callable[[IncidentView], Outcome]

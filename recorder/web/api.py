@@ -21,7 +21,7 @@ from recorder.core.incident import (
     TimelineKind,
 )
 from recorder.core.timeline import full_timeline
-from recorder.reporting import FORMATS, render_report
+from recorder.report_io import FORMATS, render_report
 from recorder.timefmt import parse_rfc3339
 from recorder.web.access import require_read, require_write
 from recorder.web.intake import read_limited, require_json

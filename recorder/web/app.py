@@ -14,9 +14,9 @@ from prometheus_client import CollectorRegistry
 from recorder import __version__
 from recorder.clock import Clock, SystemClock
 from recorder.core.lifecycle import Policy
+from recorder.ingest import Recording
 from recorder.metrics import RecorderMetrics
 from recorder.preflight import probe_prometheus
-from recorder.recording import Recording
 from recorder.settings import Settings, mask_url
 from recorder.storage_state import StorageState, bring_up, keep_bringing_up
 from recorder.store.errors import StorageMisconfigured, StoreError
@@ -40,7 +40,7 @@ from recorder.web.keys import (
 from recorder.web.metrics_endpoint import metrics_handler
 from recorder.web.parsing import BodyParser
 from recorder.web.problems import Handler, problems_and_access_log
-from recorder.web.sampling import add_sampling
+from recorder.web.sampler_task import add_sampling
 from recorder.web.security import init_security
 from recorder.web.silencing import add_silence_polling
 from recorder.web.webhooks import alertmanager, grafana, pagerduty

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from recorder.reporting import render_chart
+from recorder.report_io import render_chart
 from recorder.web.access import require_page_read
 from recorder.web.keys import CLOCK, LOG_FIELDS, SETTINGS, STORE
 from recorder.web.problems import Problem

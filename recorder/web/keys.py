@@ -9,8 +9,8 @@ import structlog
 from aiohttp import web
 
 from recorder.clock import Clock
+from recorder.ingest import Recording
 from recorder.metrics import RecorderMetrics
-from recorder.recording import Recording
 from recorder.sampler import Sampler
 from recorder.settings import Settings
 from recorder.silences import SilencePoller
@@ -28,7 +28,7 @@ LOG = web.AppKey("log", structlog.typing.FilteringBoundLogger)
 STORAGE_STATE = web.AppKey("storage_state", StorageState)
 DRAINING = web.AppKey("draining", Draining)
 BODY_PARSER = web.AppKey("body_parser", BodyParser)
-# Only when RECORDER_PROMETHEUS_URL is set (see recorder.web.sampling).
+# Only when RECORDER_PROMETHEUS_URL is set (see recorder.web.sampler_task).
 PROMETHEUS_SESSION = web.AppKey("prometheus_session", aiohttp.ClientSession)
 SAMPLER = web.AppKey("sampler", Sampler)
 # Only when RECORDER_ALERTMANAGER_URL is set (see recorder.web.silencing).

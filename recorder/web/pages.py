@@ -21,7 +21,7 @@ from recorder.core.incident import HUMAN_FIELDS, Incident, IncidentStatus, Incid
 from recorder.report import build_report
 from recorder.report.charts import build_charts
 from recorder.report.html import EDIT_GROUPS, EditForms, report_context
-from recorder.reporting import load_report_input
+from recorder.report_io import load_report_input
 from recorder.timefmt import to_rfc3339
 from recorder.web.access import (
     login_redirect,

@@ -10,9 +10,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PURE_PACKAGES = ["recorder/core", "recorder/report", "recorder/evidence"]
 PURE_MODULES = [
-    "recorder/sampling/signals.py",
-    "recorder/sampling/plan.py",
-    "recorder/sampling/failures.py",
+    "recorder/prometheus/signals.py",
+    "recorder/prometheus/plan.py",
+    "recorder/prometheus/failures.py",
 ]
 FORBIDDEN = {
     "aiohttp",

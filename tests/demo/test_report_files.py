@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from recorder.demo.report_files import relink_charts, sampled_signals, save_report
-from recorder.reporting import chart_url
+from recorder.report_io import chart_url
 
 INCIDENT = "01abc"
 

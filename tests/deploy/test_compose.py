@@ -115,7 +115,7 @@ def test_demo_service_runs_the_demo_module_without_the_recorder_healthcheck() ->
     """The demo app reuses the recorder image with its own entrypoint, on the scraped port."""
     demo = services()["demo-service"]
     assert demo["image"] == services()["recorder"]["image"]
-    assert demo["entrypoint"] == ["python", "-m", "recorder.demo_service"]
+    assert demo["entrypoint"] == ["python", "-m", "recorder.demo.compose_service"]
     assert demo["healthcheck"] == {"disable": True}
     prometheus = load_yaml(contract.PROMETHEUS / "prometheus.yml")
     jobs = {job["job_name"]: job for job in prometheus["scrape_configs"]}

@@ -72,7 +72,7 @@ def test_a_constant_series_is_one_line_not_a_table_or_chart() -> None:
 
 def test_the_loader_reads_a_never_changing_series_as_constant() -> None:
     """Equal finite samples make a constant table; any change or NaN keeps the rows."""
-    from recorder.reporting import constant_value, signal_table
+    from recorder.report_io import constant_value, signal_table
 
     flat = [(at(m), 100.0) for m in range(6)]
     assert constant_value(flat) == 100.0

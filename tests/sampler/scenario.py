@@ -1,6 +1,6 @@
 """Helpers for daemon scenarios: recorder apps pointed at the lab Prometheus, webhooks, polls.
 
-Windows are shortened for the lab's 1 s scrape as in tests/sampling/test_real_prometheus.py:
+Windows are shortened for the lab's 1 s scrape as in tests/prometheus/test_real_prometheus.py:
 `[1m]` becomes `[5s]`, and error_count (failed requests per minute) `increase(...[5s]) * 12`.
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from prometheus_client import CollectorRegistry
 
+from recorder.prometheus.signals import DEFAULT_SIGNALS
 from recorder.sampler import Sampler
-from recorder.sampling.signals import DEFAULT_SIGNALS
 from recorder.settings import Settings, load_settings
 from recorder.timefmt import parse_rfc3339, to_rfc3339
 from recorder.web.app import create_app

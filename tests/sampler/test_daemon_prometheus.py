@@ -21,9 +21,9 @@ from prometheus_client import CollectorRegistry
 
 from recorder.evidence.incident import build_incident_evidence
 from recorder.evidence.wording import count, percent
-from recorder.reporting import evidence_thresholds
-from recorder.sampling.plan import Timing, backfill_range
-from recorder.sampling.promapi import PrometheusClient
+from recorder.prometheus.plan import Timing, backfill_range
+from recorder.prometheus.promapi import PrometheusClient
+from recorder.report_io import evidence_thresholds
 from recorder.settings import Settings
 from recorder.timefmt import parse_rfc3339
 from tests.conftest import require_binary

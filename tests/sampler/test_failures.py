@@ -12,12 +12,12 @@ from prometheus_client import CollectorRegistry
 from recorder.demo.stack import free_port
 from recorder.evidence.figures import Thresholds
 from recorder.metrics import RecorderMetrics
+from recorder.prometheus.failures import FailureCause
+from recorder.prometheus.held import FAILURES_EVERY
+from recorder.prometheus.plan import Timing
+from recorder.prometheus.promapi import PrometheusClient
+from recorder.prometheus.signals import Signal
 from recorder.sampler import Sampler
-from recorder.sampling.failures import FailureCause
-from recorder.sampling.held import FAILURES_EVERY
-from recorder.sampling.plan import Timing
-from recorder.sampling.promapi import PrometheusClient
-from recorder.sampling.signals import Signal
 from recorder.settings import load_settings
 from recorder.store.factory import open_store
 from recorder.web.keys import STORE

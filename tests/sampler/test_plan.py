@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from recorder.sampling.plan import (
+from recorder.prometheus.plan import (
     Timing,
     align_after,
     align_down,
@@ -17,7 +17,7 @@ from recorder.sampling.plan import (
     query_timeout,
     split_range,
 )
-from recorder.sampling.signals import DEFAULT_SIGNALS
+from recorder.prometheus.signals import DEFAULT_SIGNALS
 
 T = datetime(2026, 11, 28, 14, 0, 0, tzinfo=UTC)
 TIMING = Timing.for_interval(timedelta(seconds=15), timedelta(hours=1))

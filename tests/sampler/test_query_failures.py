@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
-from recorder.sampling.failures import FailureCause, SamplingFailure, signal_causes
-from recorder.sampling.promapi import (
+from recorder.prometheus.failures import FailureCause, SamplingFailure, signal_causes
+from recorder.prometheus.promapi import (
     PrometheusBadQuery,
     PrometheusError,
     PrometheusRejected,
     PrometheusUnavailable,
 )
-from recorder.sampling.query_failures import failure_cause, failure_text, failures_of_round
+from recorder.prometheus.query_failures import failure_cause, failure_text, failures_of_round
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 URL = "http://prom:9090"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from recorder.sampling.failures import FailureCause
+from recorder.prometheus.failures import FailureCause
 from recorder.settings import Settings, load_settings
 from recorder.web.keys import STORE
 from tests.conftest import require_binary

@@ -18,8 +18,8 @@ from recorder import __version__
 from recorder.clock import SystemClock
 from recorder.core.lifecycle import Policy
 from recorder.demo.stack import free_port
+from recorder.ingest import Recording
 from recorder.metrics import RecorderMetrics
-from recorder.recording import Recording
 from recorder.silences import SilencePoller
 from recorder.store.factory import open_store
 from recorder.store.protocol import Store

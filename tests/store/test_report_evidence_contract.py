@@ -11,7 +11,7 @@ import pytest
 
 from recorder.core.events import AlertStatus
 from recorder.core.incident import AlertText, IncidentStatus
-from recorder.sampling.failures import FailureCause, SamplingFailure
+from recorder.prometheus.failures import FailureCause, SamplingFailure
 from recorder.store import postgres as postgres_store
 from recorder.store import sqlite as sqlite_store
 from recorder.store.errors import IncidentNotFound

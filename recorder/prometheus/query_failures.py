@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from recorder.sampling.failures import FailureCause, SamplingFailure
-from recorder.sampling.promapi import PrometheusBadQuery, PrometheusError, PrometheusRejected
+from recorder.prometheus.failures import FailureCause, SamplingFailure
+from recorder.prometheus.promapi import PrometheusBadQuery, PrometheusError, PrometheusRejected
 from recorder.settings import mask_url
 
 _CHAIN_DEPTH = 8

@@ -19,8 +19,8 @@ import pytest
 
 from recorder.evidence.figures import build_evidence
 from recorder.evidence.series import Sample
-from recorder.sampling.promapi import PrometheusBadQuery, PrometheusClient
-from recorder.sampling.signals import DEFAULT_SIGNALS, RenderedQuery, escape_string, render_query
+from recorder.prometheus.promapi import PrometheusBadQuery, PrometheusClient
+from recorder.prometheus.signals import DEFAULT_SIGNALS, RenderedQuery, escape_string, render_query
 from tests.conftest import require_binary
 from tests.promlab import SCRAPE_INTERVAL, PromLab, poll_until, running_lab
 

@@ -20,7 +20,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from recorder.demo.stack import free_port
-from recorder.sampling.promapi import (
+from recorder.prometheus.promapi import (
     MAX_BACKOFF,
     PrometheusBadQuery,
     PrometheusClient,

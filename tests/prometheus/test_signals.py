@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recorder.sampling.signals import (
+from recorder.prometheus.signals import (
     DEFAULT_SIGNALS,
     WELL_KNOWN_SIGNALS,
     MissingLabels,

@@ -1,4 +1,4 @@
-"""`python -m recorder.demo_service`: the simulated service for the Compose demo stack.
+"""`python -m recorder.demo.compose_service`: the simulated service for the Compose demo stack.
 
 It serves /metrics on 0.0.0.0:8000 without a `service` label (Prometheus adds it from the
 scrape config) and cycles normal → fault → recovery forever, so the stack keeps producing

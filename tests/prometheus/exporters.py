@@ -8,7 +8,7 @@ exact: the test compares sampled values with the truth instead of a tolerance ba
 Besides `checkout` (the service under test) every preset serves `search` with other
 numbers, so a query that ignores its service selector is caught.
 
-Label layouts follow each exporter's source (cited in recorder/sampling/presets.py) and
+Label layouts follow each exporter's source (cited in recorder/prometheus/presets.py) and
 a usual deployment: ingress-nginx scraped through a target whose own `service` label
 pushes the exporter's to `exported_service`; Istio reporting each request from both
 proxies; target-label exporters scraped with `app_kubernetes_io_name` on the target.
@@ -27,7 +27,7 @@ from pathlib import Path
 from aiohttp import web
 
 from recorder.demo.stack import PrometheusServer
-from recorder.sampling.presets import PRESETS
+from recorder.prometheus.presets import PRESETS
 
 SERVICES = ("checkout", "search")
 HEALTHY = "healthy"

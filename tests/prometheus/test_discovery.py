@@ -14,12 +14,12 @@ import aiohttp
 import pytest
 
 from recorder.demo.stack import free_port
-from recorder.sampling.discovery import format_matches, format_toml, match_presets
-from recorder.sampling.presets import PRESETS
-from recorder.sampling.promapi import PrometheusClient
+from recorder.prometheus.discovery import format_matches, format_toml, match_presets
+from recorder.prometheus.presets import PRESETS
+from recorder.prometheus.promapi import PrometheusClient
 from tests.conftest import require_binary
+from tests.prometheus.exporters import FakeExporters, ScrapingPrometheus, jobs_for, serving
 from tests.promlab import poll_until
-from tests.sampling.exporters import FakeExporters, ScrapingPrometheus, jobs_for, serving
 
 # Served: ingress-nginx and hikaricp whole; pgbouncer without its databases metric and
 # go-sql without its in-use gauge, so each of those lacks one metric.

@@ -22,6 +22,8 @@ from recorder.evidence.incident import (
 )
 from recorder.evidence.model import Thresholds
 from recorder.evidence.units import unit_of
+from recorder.prometheus.failures import signal_causes
+from recorder.prometheus.signals import find_service
 from recorder.report import (
     ReportInput,
     SignalTable,
@@ -32,8 +34,6 @@ from recorder.report import (
 from recorder.report.charts import build_chart, build_charts
 from recorder.report.html import render_report_html
 from recorder.report.model import AffectedService
-from recorder.sampling.failures import signal_causes
-from recorder.sampling.signals import find_service
 from recorder.settings import Settings
 from recorder.store.protocol import Store
 

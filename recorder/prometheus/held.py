@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from recorder.sampling.failures import FailureCause, SamplingFailure
+from recorder.prometheus.failures import FailureCause, SamplingFailure
 
 FAILURES_EVERY = timedelta(minutes=1)
 """Repeated sampling failures of one incident are written at most this often."""

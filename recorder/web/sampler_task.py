@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from recorder.reporting import evidence_thresholds
+from recorder.prometheus.plan import Timing, query_timeout
+from recorder.prometheus.promapi import PrometheusClient
+from recorder.prometheus.signals import Signal
+from recorder.report_io import evidence_thresholds
 from recorder.sampler import Sampler, stop_task
-from recorder.sampling.plan import Timing, query_timeout
-from recorder.sampling.promapi import PrometheusClient
-from recorder.sampling.signals import Signal
 from recorder.settings import Settings
 from recorder.web.keys import CLOCK, LOG, METRICS, PROMETHEUS_SESSION, SAMPLER, SETTINGS, STORE
 

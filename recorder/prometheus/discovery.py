@@ -11,8 +11,8 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from recorder.sampling.presets import PRESETS, Preset
-from recorder.sampling.selection import secondary_name
+from recorder.prometheus.presets import PRESETS, Preset
+from recorder.prometheus.selection import secondary_name
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,10 @@
 """Every preset against the real Prometheus: sampled values equal the known truth.
 
-Fake exporters (tests/sampling/exporters.py) serve each exporter's real metric and label
+Fake exporters (tests/prometheus/exporters.py) serve each exporter's real metric and label
 names with counters that grow at known rates; one real Prometheus scrapes them all every
 second. Each preset's queries are filled for an incident labelled only
 `app_kubernetes_io_name="checkout"` and evaluated at one instant. As in
-tests/sampling/test_real_prometheus.py the `[1m]` windows become `[5s]` for the 1 s
+tests/prometheus/test_real_prometheus.py the `[1m]` windows become `[5s]` for the 1 s
 scrape (error_count is then `increase(...[5s]) * 12`, still failed requests per minute).
 """
 
@@ -18,23 +18,14 @@ from typing import Any
 import aiohttp
 import pytest
 
-from recorder.sampling.discovery import wanted_metrics
-from recorder.sampling.presets import PRESETS
-from recorder.sampling.promapi import PrometheusClient
-from recorder.sampling.selection import select_signals
-from recorder.sampling.signals import RenderedQuery, render_query
+from recorder.prometheus.discovery import wanted_metrics
+from recorder.prometheus.presets import PRESETS
+from recorder.prometheus.promapi import PrometheusClient
+from recorder.prometheus.selection import select_signals
+from recorder.prometheus.signals import RenderedQuery, render_query
 from recorder.settings import load_settings
 from tests.conftest import require_binary
-from tests.promlab import poll_until
-from tests.sampler.scenario import (
-    incident_id_for,
-    lab_query,
-    notification,
-    post_alert,
-    samples_of,
-    start_recorder,
-)
-from tests.sampling.exporters import (
+from tests.prometheus.exporters import (
     HEALTHY,
     HTTP_PRESETS,
     POOL_PRESETS,
@@ -45,6 +36,15 @@ from tests.sampling.exporters import (
     pool_of,
     serving,
     traffic_of,
+)
+from tests.promlab import poll_until
+from tests.sampler.scenario import (
+    incident_id_for,
+    lab_query,
+    notification,
+    post_alert,
+    samples_of,
+    start_recorder,
 )
 
 pytestmark = pytest.mark.prometheus

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from recorder.sampling.presets import PRESETS, Preset
-from recorder.sampling.signals import Signal
+from recorder.prometheus.presets import PRESETS, Preset
+from recorder.prometheus.signals import Signal
 
 
 class SignalConfigError(ValueError):

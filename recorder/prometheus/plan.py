@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from recorder.sampling.promapi import MAX_POINTS
-from recorder.sampling.signals import (
+from recorder.prometheus.promapi import MAX_POINTS
+from recorder.prometheus.signals import (
     DEFAULT_SERVICE_LABELS,
     MissingLabels,
     RenderedQuery,

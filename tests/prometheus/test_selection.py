@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from recorder.sampling.presets import PRESETS
-from recorder.sampling.selection import SignalConfigError, SignalEntry, select_signals
-from recorder.sampling.signals import WELL_KNOWN_SIGNALS, RenderedQuery, render_query
+from recorder.prometheus.presets import PRESETS
+from recorder.prometheus.selection import SignalConfigError, SignalEntry, select_signals
+from recorder.prometheus.signals import WELL_KNOWN_SIGNALS, RenderedQuery, render_query
 
 REQUIRED = (
     "ingress-nginx",
