@@ -62,6 +62,20 @@ _LIST_QUERY = (
     {"name": "cursor", "in": "query", "schema": {"type": "string"}},
 )
 
+
+def _incident_write(method: str, path: str, summary: str, body: type[BaseModel]) -> Operation:
+    """An API write: a JSON body, the API token, the incident as the answer."""
+    return Operation(
+        method,
+        path,
+        summary,
+        answer=schemas.Incident,
+        body=body,
+        access="write",
+        errors=(400, 401, 404, 413, 415, 422, 503),
+    )
+
+
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "post",
@@ -114,14 +128,11 @@ OPERATIONS: tuple[Operation, ...] = (
         answer=schemas.Incident,
         errors=(401, 404, 503),
     ),
-    Operation(
+    _incident_write(
         "patch",
         "/api/v1/incidents/{id}",
         "Edit the human fields, title, status or severity",
-        answer=schemas.Incident,
-        body=PatchBody,
-        access="write",
-        errors=(400, 401, 404, 413, 415, 422, 503),
+        PatchBody,
     ),
     Operation(
         "get",
@@ -145,32 +156,15 @@ OPERATIONS: tuple[Operation, ...] = (
         media="image/svg+xml",
         errors=(401, 404, 503),
     ),
-    Operation(
+    _incident_write(
         "post",
         "/api/v1/incidents/{id}/acknowledge",
         "Acknowledge (the earliest acknowledgment wins)",
-        answer=schemas.Incident,
-        body=ActorBody,
-        access="write",
-        errors=(400, 401, 404, 413, 415, 422, 503),
+        ActorBody,
     ),
-    Operation(
-        "post",
-        "/api/v1/incidents/{id}/resolve",
-        "Resolve by hand",
-        answer=schemas.Incident,
-        body=ActorBody,
-        access="write",
-        errors=(400, 401, 404, 413, 415, 422, 503),
-    ),
-    Operation(
-        "post",
-        "/api/v1/incidents/{id}/timeline",
-        "Add a timeline entry",
-        answer=schemas.Incident,
-        body=TimelineBody,
-        access="write",
-        errors=(400, 401, 404, 413, 415, 422, 503),
+    _incident_write("post", "/api/v1/incidents/{id}/resolve", "Resolve by hand", ActorBody),
+    _incident_write(
+        "post", "/api/v1/incidents/{id}/timeline", "Add a timeline entry", TimelineBody
     ),
     Operation("get", "/api/v1/openapi.json", "This document", access="open"),
     Operation(
