@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
@@ -50,6 +49,7 @@ from recorder.store.errors import (
     StoreError,
 )
 from recorder.store.migrations import latest_version, migrated_through, pending_migrations
+from recorder.store.offload import dump_json_rows, is_big, load_json_rows, run_sized
 from recorder.store.protocol import (
     Choose,
     Decide,
@@ -62,6 +62,8 @@ from recorder.store.protocol import (
 )
 
 T = TypeVar("T")
+# A decision's input: an incident to join, or None (decide) / always one (decide existing).
+V = TypeVar("V", IncidentView, IncidentView | None)
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
 
@@ -111,20 +113,21 @@ _STALE_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 _COLUMNS = ", ".join(INCIDENT_COLUMNS)
-# An incident's alerts travel as one JSON document each way (an array of rows in
-# ALERT_COLUMNS order): one C-level json.loads/dumps per 10,000-alert storm instead of
-# 30,000 per-map calls, and one sort instead of one per aggregated column.
-_ALERTS_JSON = (
-    f"(SELECT json_agg(json_build_array({', '.join(ALERT_COLUMNS)}) "
+# An incident's alerts travel as JSON rows (arrays in ALERT_COLUMNS order): one array of
+# row texts when read, decoded a few hundred rows per json.loads call (so a 10,000-alert
+# storm is not 30,000 per-map calls, nor one call that holds the interpreter lock for
+# 100 ms); one JSON document when written. One sort instead of one per aggregated column.
+_ALERT_ROWS = (
+    f"(SELECT array_agg(json_build_array({', '.join(ALERT_COLUMNS)})::text "
     "ORDER BY starts_at, fingerprint) FROM alerts WHERE alerts.incident_id = i.id) "
-    "AS alerts_json"
+    "AS alert_rows"
 )
 
 
 def _view_query(where: str, *, lock: bool = False) -> str:
-    """One incident (chosen by `where`) and its alerts as one JSON array, one round trip."""
+    """One incident (chosen by `where`) and its alerts as JSON rows, one round trip."""
     return (
-        f"SELECT i.*, {_ALERTS_JSON} "
+        f"SELECT i.*, {_ALERT_ROWS} "
         f"FROM (SELECT {_COLUMNS} FROM incidents WHERE {where}"
         f"{' FOR UPDATE' if lock else ''}) AS i"
     )
@@ -431,6 +434,7 @@ class PostgresStore:
         *,
         link_key: str | None = None,
         choose: Choose | None = None,
+        size: int = 0,
     ) -> Outcome:
         """Lock the link key then the correlation key, look up the key's newest incident
         and the PagerDuty-opened ones with `link_key`, choose, load, decide, persist.
@@ -438,7 +442,8 @@ class PostgresStore:
         Round trips: BEGIN with the key locks, the lookup, one write statement if
         anything changed, COMMIT. A duplicate notification costs three and writes
         nothing. Joining an incident PagerDuty opened costs two more (its lookup, and its
-        key's lock with the reload).
+        key's lock with the reload). A big event or incident is decided off the loop
+        (see recorder.store.offload).
         """
 
         async def work(conn: Connection) -> Outcome:
@@ -450,7 +455,7 @@ class PostgresStore:
                 timeout=_VIEW_TIMEOUT,
             )
             assert row is not None  # the outer SELECT always yields one row
-            direct = None if row["id"] is None else _build_view(row)
+            direct = None if row["id"] is None else await _view_of(row)
             linked: tuple[Incident, ...] = ()
             if row["adoptable_ids"]:
                 rows = await conn.fetch(_SELECT_BY_IDS, list(row["adoptable_ids"]))
@@ -463,9 +468,7 @@ class PostgresStore:
                 view = direct
             else:
                 view = await _load_locked(conn, chosen)
-            outcome = decide(view)
-            await _write_outcome(conn, outcome, self._command_timeout)
-            return outcome
+            return await _decide_and_write(conn, decide, view, self._command_timeout, size)
 
         links = [] if link_key is None else [_link_lock_key(link_key)]
         return await self._run(work, begin=_begin_locked(*links, correlation_key))
@@ -495,7 +498,7 @@ class PostgresStore:
             if link_key is not None:
                 rows = await conn.fetch(statements.SELECT_LINKED, link_key)
                 linked = tuple(build_incident(r, decode_utc) for r in rows)
-            return JoinLookup(None if row is None else _build_view(row), linked)
+            return JoinLookup(None if row is None else await _view_of(row), linked)
 
         for _attempt in range(_TARGET_ATTEMPTS):
             target = _target(pick(await self._run(read_lookup, begin=None)))
@@ -521,8 +524,7 @@ class PostgresStore:
                         if direct is not None and direct.incident.id == chosen.id
                         else await _load_view(conn, chosen.id)
                     )
-                outcome = decide(view)
-                await _write_outcome(conn, outcome, self._command_timeout)
+                outcome = await _decide_and_write(conn, decide, view, self._command_timeout)
                 incident = outcome.incident
                 await conn.execute(
                     statements.UPDATE_DELIVERY,
@@ -554,9 +556,7 @@ class PostgresStore:
         """
 
         async def work(conn: Connection, view: IncidentView) -> Outcome:
-            outcome = decide(view)
-            await _write_outcome(conn, outcome, self._command_timeout)
-            return outcome
+            return await _decide_and_write(conn, decide, view, self._command_timeout)
 
         return await self._locked(incident_id, work)
 
@@ -570,7 +570,7 @@ class PostgresStore:
         async def work(conn: Connection, view: IncidentView) -> Outcome | None:
             if await conn.fetchval(statements.SILENCE_APPLIED, incident_id, silence_id):
                 return None
-            outcome = decide(view)
+            outcome = await run_sized(is_big(len(view.alerts)), decide, view)
             if outcome.changed:
                 await _write_outcome(conn, outcome, self._command_timeout)
                 await conn.execute(
@@ -605,7 +605,7 @@ class PostgresStore:
                     raise IncidentNotFound(incident_id)
                 if row["correlation_key"] != key:
                     raise _TargetMoved
-                return await work(conn, _build_view(row))
+                return await work(conn, await _view_of(row))
 
             try:
                 return await self._run(locked, begin=_begin_locked(correlation_key))
@@ -620,7 +620,7 @@ class PostgresStore:
             row = await conn.fetchrow(_LOAD_BY_ID, incident_id)
             if row is None:
                 raise IncidentNotFound(incident_id)
-            return _build_view(row)
+            return await _view_of(row)
 
         return await self._run(work, begin=None)
 
@@ -922,7 +922,7 @@ async def _load_view(conn: Connection, incident_id: str) -> IncidentView:
     row = await conn.fetchrow(_LOAD_BY_ID, incident_id, timeout=_VIEW_TIMEOUT)
     if row is None:
         raise IncidentNotFound(incident_id)
-    return _build_view(row)
+    return await _view_of(row)
 
 
 async def _load_locked(conn: Connection, chosen: Incident) -> IncidentView:
@@ -936,7 +936,7 @@ async def _load_locked(conn: Connection, chosen: Incident) -> IncidentView:
     row = await conn.fetchrow(_LOAD_BY_ID_FOR_UPDATE, chosen.id, timeout=_VIEW_TIMEOUT)
     if row is None:
         raise IncidentNotFound(chosen.id)
-    return _build_view(row)
+    return await _view_of(row)
 
 
 async def _complete(conn: Connection, work: Work[T]) -> T:
@@ -973,13 +973,18 @@ def _build_target(row: asyncpg.Record) -> SamplingTarget:
 
 def _build_view(row: asyncpg.Record) -> IncidentView:
     incident = build_incident(row, decode_utc)
-    encoded: str | None = row["alerts_json"]
-    rows: list[list[Any]] = json.loads(encoded) if encoded is not None else []
+    texts: list[str] | None = row["alert_rows"]
     alerts = (
         build_alert(dict(zip(ALERT_COLUMNS, values, strict=True)), _decode_json_time, None)
-        for values in rows
+        for values in load_json_rows(texts or ())
     )
     return IncidentView(incident, {alert.key: alert for alert in alerts})
+
+
+async def _view_of(row: asyncpg.Record) -> IncidentView:
+    """The incident in `row` with its alerts, built off the loop when they are many."""
+    texts: list[str] | None = row["alert_rows"]
+    return await run_sized(is_big(len(texts or ())), _build_view, row)
 
 
 @lru_cache(maxsize=4096)
@@ -1003,32 +1008,70 @@ def _alerts_document(outcome: Outcome) -> str:
     """
     alerts = {alert.key: alert for alert in outcome.alerts}.values()
     # Keys unsorted: jsonb orders them itself, and sorting 30,000 maps costs.
-    return json.dumps(
-        [alert_values(alert, _encode_json_time, None) for alert in alerts],
-        ensure_ascii=False,
-        separators=(",", ":"),
-        default=json_default,
+    return dump_json_rows(
+        [alert_values(alert, _encode_json_time, None) for alert in alerts], json_default
     )
 
 
-async def _write_outcome(conn: Connection, outcome: Outcome, base_timeout: float) -> None:
-    """Persist an Outcome in one statement; nothing at all when it changed nothing."""
+@dataclass(frozen=True, slots=True)
+class _Write:
+    """One statement that persists an Outcome: its SQL, arguments and timeout."""
+
+    sql: str
+    args: tuple[Any, ...]
+    timeout: float
+
+
+def _prepared_write(outcome: Outcome, base_timeout: float) -> _Write | None:
+    """The statement persisting `outcome`; None when it changed nothing."""
     incident = outcome.incident
     if incident is None:
         if outcome.alerts or outcome.timeline:
             raise ValueError("an Outcome without an incident cannot carry alerts or timeline")
-        return
+        return None
     if not outcome.changed:
-        return
+        return None
     timeline_rows = [timeline_values(entry, encode_utc) for entry in outcome.timeline]
-    await conn.execute(
+    return _Write(
         _WRITE_NEW_INCIDENT if outcome.created else _WRITE_OUTCOME,
-        *incident_values(incident, encode_utc),
-        outcome.created or outcome.incident_changed,
-        _alerts_document(outcome),
-        *_columns(timeline_rows, len(TIMELINE_COLUMNS)),
-        timeout=base_timeout + len(outcome.alerts) * _WRITE_SECONDS_PER_ALERT,
+        (
+            *incident_values(incident, encode_utc),
+            outcome.created or outcome.incident_changed,
+            _alerts_document(outcome),
+            *_columns(timeline_rows, len(TIMELINE_COLUMNS)),
+        ),
+        base_timeout + len(outcome.alerts) * _WRITE_SECONDS_PER_ALERT,
     )
+
+
+def _decided_write(
+    decide: Callable[[V], Outcome], view: V, base_timeout: float
+) -> tuple[Outcome, _Write | None]:
+    outcome = decide(view)
+    return outcome, _prepared_write(outcome, base_timeout)
+
+
+async def _decide_and_write(
+    conn: Connection,
+    decide: Callable[[V], Outcome],
+    view: V,
+    base_timeout: float,
+    size: int = 0,
+) -> Outcome:
+    """Decide on `view` and persist the outcome; for a big event (`size` alerts) or
+    incident, the decision and the statement's values are built off the loop."""
+    big = is_big(size, 0 if view is None else len(view.alerts))
+    outcome, write = await run_sized(big, _decided_write, decide, view, base_timeout)
+    if write is not None:
+        await conn.execute(write.sql, *write.args, timeout=write.timeout)
+    return outcome
+
+
+async def _write_outcome(conn: Connection, outcome: Outcome, base_timeout: float) -> None:
+    """Persist an Outcome in one statement; nothing at all when it changed nothing."""
+    write = _prepared_write(outcome, base_timeout)
+    if write is not None:
+        await conn.execute(write.sql, *write.args, timeout=write.timeout)
 
 
 def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:

@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import math
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -54,6 +54,7 @@ from recorder.store.migrations import (
     migrated_through,
     split_sqlite_script,
 )
+from recorder.store.offload import is_big, run_sized
 from recorder.store.protocol import (
     Choose,
     Decide,
@@ -66,6 +67,8 @@ from recorder.store.protocol import (
 )
 
 T = TypeVar("T")
+# A decision's input: an incident to join, or None (decide) / always one (decide existing).
+V = TypeVar("V", IncidentView, IncidentView | None)
 Body = Callable[[aiosqlite.Connection], Awaitable[T]]
 
 BACKEND = "sqlite"
@@ -309,9 +312,11 @@ class SqliteStore:
         *,
         link_key: str | None = None,
         choose: Choose | None = None,
+        size: int = 0,
     ) -> Outcome:
         """Look up the key's newest incident and the PagerDuty-opened ones with
-        `link_key`, choose, load, decide, persist; serialized by IMMEDIATE."""
+        `link_key`, choose, load, decide, persist; serialized by IMMEDIATE. A big event
+        or incident is decided off the loop (see recorder.store.offload)."""
 
         async def body(conn: aiosqlite.Connection) -> Outcome:
             lookup = JoinLookup(await _load_newest(conn, correlation_key))
@@ -319,9 +324,7 @@ class SqliteStore:
                 params = (link_key, f"{PAGED_KEY_PREFIX}%")
                 lookup = JoinLookup(lookup.direct, await _load_incidents(conn, _ADOPTABLE, params))
             view = await _load_chosen(conn, lookup, choose)
-            outcome = decide(view)
-            await _write_outcome(conn, outcome)
-            return outcome
+            return await _decide_and_write(conn, decide, view, size)
 
         return await self._write(body)
 
@@ -347,8 +350,7 @@ class SqliteStore:
                     await _load_incidents(conn, _sql(statements.SELECT_LINKED), (link_key,)),
                 )
             view = await _load_chosen(conn, lookup, choose)
-            outcome = decide(view)
-            await _write_outcome(conn, outcome)
+            outcome = await _decide_and_write(conn, decide, view)
             incident = outcome.incident
             await conn.execute(
                 _sql(statements.UPDATE_DELIVERY),
@@ -370,10 +372,7 @@ class SqliteStore:
         """Load one incident by id, decide, persist. Raises IncidentNotFound."""
 
         async def body(conn: aiosqlite.Connection) -> Outcome:
-            view = await _load_view(conn, incident_id)
-            outcome = decide(view)
-            await _write_outcome(conn, outcome)
-            return outcome
+            return await _decide_and_write(conn, decide, await _load_view(conn, incident_id))
 
         return await self._write(body)
 
@@ -387,7 +386,8 @@ class SqliteStore:
             cursor = await conn.execute(_sql(statements.SILENCE_APPLIED), (incident_id, silence_id))
             if await cursor.fetchone() is not None:
                 return None
-            outcome = decide(await _load_view(conn, incident_id))
+            view = await _load_view(conn, incident_id)
+            outcome = await run_sized(is_big(len(view.alerts)), decide, view)
             if outcome.changed:
                 await _write_outcome(conn, outcome)
                 await conn.execute(
@@ -690,7 +690,11 @@ async def _load_incident(conn: aiosqlite.Connection, incident_id: str) -> Incide
 
 
 async def _load_alerts(conn: aiosqlite.Connection, incident: Incident) -> IncidentView:
-    rows = await (await conn.execute(_SELECT_ALERTS, (incident.id,))).fetchall()
+    rows = list(await (await conn.execute(_SELECT_ALERTS, (incident.id,))).fetchall())
+    return await run_sized(is_big(len(rows)), _build_view, incident, rows)
+
+
+def _build_view(incident: Incident, rows: Iterable[aiosqlite.Row]) -> IncidentView:
     alerts = (build_alert(row, decode_micros) for row in rows)
     return IncidentView(incident, {alert.key: alert for alert in alerts})
 
@@ -747,26 +751,61 @@ async def _insert_delivery(
     return cursor.rowcount == 1
 
 
-async def _write_outcome(conn: aiosqlite.Connection, outcome: Outcome) -> None:
+@dataclass(frozen=True, slots=True)
+class _Writes:
+    """The statements persisting an Outcome, with their values."""
+
+    incident: tuple[str, tuple[Any, ...]] | None
+    alerts: list[tuple[Any, ...]]
+    timeline: list[tuple[Any, ...]]
+
+
+def _prepared_writes(outcome: Outcome) -> _Writes:
     incident = outcome.incident
     if incident is None:
         if outcome.alerts or outcome.timeline:
             raise ValueError("an Outcome without an incident cannot carry alerts or timeline")
-        return
+        return _Writes(None, [], [])
     values = incident_values(incident, encode_micros)
+    row: tuple[str, tuple[Any, ...]] | None = None
     if outcome.created:
-        await conn.execute(_INSERT_INCIDENT, values)
+        row = (_INSERT_INCIDENT, values)
     elif outcome.incident_changed:
-        cursor = await conn.execute(_UPDATE_INCIDENT, (*values[1:], incident.id))
-        if cursor.rowcount == 0:
-            raise IncidentNotFound(incident.id)
-    if outcome.alerts:
-        await conn.executemany(
-            _UPSERT_ALERT,
-            [(incident.id, *alert_values(alert, encode_micros)) for alert in outcome.alerts],
-        )
-    if outcome.timeline:
-        await conn.executemany(
-            _INSERT_TIMELINE,
-            [(incident.id, *timeline_values(e, encode_micros)) for e in outcome.timeline],
-        )
+        row = (_UPDATE_INCIDENT, (*values[1:], incident.id))
+    return _Writes(
+        row,
+        [(incident.id, *alert_values(alert, encode_micros)) for alert in outcome.alerts],
+        [(incident.id, *timeline_values(e, encode_micros)) for e in outcome.timeline],
+    )
+
+
+def _decided_writes(decide: Callable[[V], Outcome], view: V) -> tuple[Outcome, _Writes]:
+    outcome = decide(view)
+    return outcome, _prepared_writes(outcome)
+
+
+async def _decide_and_write(
+    conn: aiosqlite.Connection, decide: Callable[[V], Outcome], view: V, size: int = 0
+) -> Outcome:
+    """Decide on `view` and persist the outcome; for a big event (`size` alerts) or
+    incident, the decision and the values to write are built off the loop."""
+    big = is_big(size, 0 if view is None else len(view.alerts))
+    outcome, writes = await run_sized(big, _decided_writes, decide, view)
+    await _execute_writes(conn, writes)
+    return outcome
+
+
+async def _write_outcome(conn: aiosqlite.Connection, outcome: Outcome) -> None:
+    await _execute_writes(conn, _prepared_writes(outcome))
+
+
+async def _execute_writes(conn: aiosqlite.Connection, writes: _Writes) -> None:
+    if writes.incident is not None:
+        sql, values = writes.incident
+        cursor = await conn.execute(sql, values)
+        if sql is _UPDATE_INCIDENT and cursor.rowcount == 0:
+            raise IncidentNotFound(values[-1])
+    if writes.alerts:
+        await conn.executemany(_UPSERT_ALERT, writes.alerts)
+    if writes.timeline:
+        await conn.executemany(_INSERT_TIMELINE, writes.timeline)
