@@ -64,7 +64,7 @@ class PostgresIncidents(PostgresPool):
                 timeout=VIEW_TIMEOUT,
             )
             assert row is not None  # the outer SELECT always yields one row
-            direct = None if row["id"] is None else await view_of(row)
+            direct = None if row["id"] is None else view_of(row)
             linked: tuple[Incident, ...] = ()
             if row["adoptable_ids"]:
                 rows = await conn.fetch(SELECT_BY_IDS, list(row["adoptable_ids"]))
@@ -136,7 +136,7 @@ class PostgresIncidents(PostgresPool):
                     raise IncidentNotFound(incident_id)
                 if row["correlation_key"] != key:
                     raise TargetMoved
-                return await work(conn, await view_of(row))
+                return await work(conn, view_of(row))
 
             try:
                 return await self._run(locked, begin=begin_locked(correlation_key))
