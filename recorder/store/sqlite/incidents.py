@@ -12,6 +12,7 @@ from recorder.core.links import PAGED_KEY_PREFIX
 from recorder.store import statements
 from recorder.store.codec import encode_micros
 from recorder.store.protocol import Choose, Decide, DecideExisting
+from recorder.store.roles import RecordRole
 from recorder.store.sqlite.connection import SqliteConnections, sqlite_sql
 from recorder.store.sqlite.outcome import write_outcome
 from recorder.store.sqlite.views import (
@@ -23,16 +24,11 @@ from recorder.store.sqlite.views import (
 )
 
 
-class SqliteIncidents(SqliteConnections):
+class SqliteIncidents(RecordRole, SqliteConnections):
     """The IncidentStore writes: each in one IMMEDIATE transaction."""
 
-    async def record(
-        self,
-        correlation_key: str,
-        decide: Decide,
-        *,
-        link_key: str | None = None,
-        choose: Choose | None = None,
+    async def _record(
+        self, correlation_key: str, decide: Decide, link_key: str | None, choose: Choose
     ) -> Outcome:
         """Look up the key's newest incident and the PagerDuty-opened ones with
         `link_key`, choose, load, decide, persist; serialized by IMMEDIATE."""
