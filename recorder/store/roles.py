@@ -57,13 +57,14 @@ class RecordRole(ABC):
         *,
         link_key: str | None = None,
         choose: Choose | None = None,
+        size: int = 0,
     ) -> Outcome:
         """See IncidentStore.record."""
-        return await self._record(correlation_key, decide, link_key, choose or direct_only)
+        return await self._record(correlation_key, decide, link_key, choose or direct_only, size)
 
     @abstractmethod
     async def _record(
-        self, correlation_key: str, decide: Decide, link_key: str | None, choose: Choose
+        self, correlation_key: str, decide: Decide, link_key: str | None, choose: Choose, size: int
     ) -> Outcome:
         """Lock, look up, let `choose` pick, load, decide, persist, commit."""
 

@@ -13,8 +13,9 @@ from recorder.core.join import JoinLookup
 from recorder.store import statements
 from recorder.store.codec import build_incident, decode_utc, encode_utc
 from recorder.store.errors import IncidentNotFound, StoreError
+from recorder.store.offload import is_big, run_sized
 from recorder.store.postgres.locks import TARGET_ATTEMPTS, TargetMoved, begin_locked, link_lock_key
-from recorder.store.postgres.outcome import write_outcome
+from recorder.store.postgres.outcome import decide_and_write, write_outcome
 from recorder.store.postgres.pool import PostgresPool, T
 from recorder.store.postgres.views import (
     LOAD_BY_ID_FOR_UPDATE,
@@ -23,8 +24,8 @@ from recorder.store.postgres.views import (
     SELECT_BY_IDS,
     SELECT_KEY,
     VIEW_TIMEOUT,
-    build_view,
     load_locked,
+    view_of,
 )
 from recorder.store.protocol import Choose, Decide, DecideExisting
 from recorder.store.roles import RecordRole
@@ -37,7 +38,7 @@ class PostgresIncidents(RecordRole, PostgresPool):
     """The IncidentStore writes: each in one transaction under advisory locks."""
 
     async def _record(
-        self, correlation_key: str, decide: Decide, link_key: str | None, choose: Choose
+        self, correlation_key: str, decide: Decide, link_key: str | None, choose: Choose, size: int
     ) -> Outcome:
         """Lock the link key then the correlation key, look up the key's newest incident
         and the PagerDuty-opened ones with `link_key`, choose, load, decide, persist.
@@ -45,7 +46,8 @@ class PostgresIncidents(RecordRole, PostgresPool):
         Round trips: BEGIN with the key locks, the lookup, one write statement if
         anything changed, COMMIT. A duplicate notification costs three and writes
         nothing. Joining an incident PagerDuty opened costs two more (its lookup, and its
-        key's lock with the reload).
+        key's lock with the reload). A big event or incident is decided off the loop
+        (see recorder.store.offload).
         """
 
         async def work(conn: Connection) -> Outcome:
@@ -57,7 +59,7 @@ class PostgresIncidents(RecordRole, PostgresPool):
                 timeout=VIEW_TIMEOUT,
             )
             assert row is not None  # the outer SELECT always yields one row
-            direct = None if row["id"] is None else build_view(row)
+            direct = None if row["id"] is None else await view_of(row)
             linked: tuple[Incident, ...] = ()
             if row["adoptable_ids"]:
                 rows = await conn.fetch(SELECT_BY_IDS, list(row["adoptable_ids"]))
@@ -70,9 +72,7 @@ class PostgresIncidents(RecordRole, PostgresPool):
                 view = direct
             else:
                 view = await load_locked(conn, chosen)
-            outcome = decide(view)
-            await write_outcome(conn, outcome, self._command_timeout)
-            return outcome
+            return await decide_and_write(conn, decide, view, self._command_timeout, size)
 
         links = [] if link_key is None else [link_lock_key(link_key)]
         return await self._run(work, begin=begin_locked(*links, correlation_key))
@@ -84,9 +84,7 @@ class PostgresIncidents(RecordRole, PostgresPool):
         """
 
         async def work(conn: Connection, view: IncidentView) -> Outcome:
-            outcome = decide(view)
-            await write_outcome(conn, outcome, self._command_timeout)
-            return outcome
+            return await decide_and_write(conn, decide, view, self._command_timeout)
 
         return await self._locked(incident_id, work)
 
@@ -100,7 +98,7 @@ class PostgresIncidents(RecordRole, PostgresPool):
         async def work(conn: Connection, view: IncidentView) -> Outcome | None:
             if await conn.fetchval(statements.SILENCE_APPLIED, incident_id, silence_id):
                 return None
-            outcome = decide(view)
+            outcome = await run_sized(is_big(len(view.alerts)), decide, view)
             if outcome.changed:
                 await write_outcome(conn, outcome, self._command_timeout)
                 await conn.execute(
@@ -133,7 +131,7 @@ class PostgresIncidents(RecordRole, PostgresPool):
                     raise IncidentNotFound(incident_id)
                 if row["correlation_key"] != key:
                     raise TargetMoved
-                return await work(conn, build_view(row))
+                return await work(conn, await view_of(row))
 
             try:
                 return await self._run(locked, begin=begin_locked(correlation_key))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from recorder.core.incident import Outcome
+from recorder.core.incident import IncidentView, Outcome
 from recorder.store.codec import (
     ALERT_COLUMNS,
     INCIDENT_COLUMNS,
@@ -18,10 +19,14 @@ from recorder.store.codec import (
     json_default,
     timeline_values,
 )
+from recorder.store.offload import dump_json_rows, is_big, run_sized
 from recorder.store.postgres.views import COLUMNS
 
 if TYPE_CHECKING:
     from recorder.store.postgres.pool import Connection
+
+# A decision's input: an incident to join, or None (decide) / always one (decide existing).
+V = TypeVar("V", IncidentView, IncidentView | None)
 
 _FLAG = len(INCIDENT_COLUMNS) + 1
 _ALERTS_PARAM = _FLAG + 1
@@ -120,32 +125,73 @@ def _alerts_document(outcome: Outcome) -> str:
     """
     alerts = {alert.key: alert for alert in outcome.alerts}.values()
     # Keys unsorted: jsonb orders them itself, and sorting 30,000 maps costs.
-    return json.dumps(
-        [alert_values(alert, _encode_json_time, None) for alert in alerts],
-        ensure_ascii=False,
-        separators=(",", ":"),
-        default=json_default,
+    return dump_json_rows(
+        [alert_values(alert, _encode_json_time, None) for alert in alerts], json_default
     )
 
 
-async def write_outcome(conn: Connection, outcome: Outcome, base_timeout: float) -> None:
-    """Persist an Outcome in one statement; nothing at all when it changed nothing."""
+@dataclass(frozen=True, slots=True)
+class _Write:
+    """The statement persisting an Outcome: its SQL, arguments and timeout."""
+
+    sql: str
+    args: tuple[Any, ...]
+    timeout: float
+
+
+def _prepared_write(outcome: Outcome, base_timeout: float) -> _Write | None:
+    """The statement persisting `outcome`; None when it changed nothing."""
     incident = outcome.incident
     if incident is None:
         if outcome.alerts or outcome.timeline:
             raise ValueError("an Outcome without an incident cannot carry alerts or timeline")
-        return
+        return None
     if not outcome.changed:
-        return
+        return None
     timeline_rows = [timeline_values(entry, encode_utc) for entry in outcome.timeline]
-    await conn.execute(
+    return _Write(
         WRITE_NEW_INCIDENT if outcome.created else WRITE_OUTCOME,
-        *incident_values(incident, encode_utc),
-        outcome.created or outcome.incident_changed,
-        _alerts_document(outcome),
-        *columns(timeline_rows, len(TIMELINE_COLUMNS)),
-        timeout=base_timeout + len(outcome.alerts) * WRITE_SECONDS_PER_ALERT,
+        (
+            *incident_values(incident, encode_utc),
+            outcome.created or outcome.incident_changed,
+            _alerts_document(outcome),
+            *columns(timeline_rows, len(TIMELINE_COLUMNS)),
+        ),
+        base_timeout + len(outcome.alerts) * WRITE_SECONDS_PER_ALERT,
     )
+
+
+def _decided_write(
+    decide: Callable[[V], Outcome], view: V, base_timeout: float
+) -> tuple[Outcome, _Write | None]:
+    outcome = decide(view)
+    return outcome, _prepared_write(outcome, base_timeout)
+
+
+async def _execute(conn: Connection, write: _Write | None) -> None:
+    if write is not None:
+        await conn.execute(write.sql, *write.args, timeout=write.timeout)
+
+
+async def decide_and_write(
+    conn: Connection,
+    decide: Callable[[V], Outcome],
+    view: V,
+    base_timeout: float,
+    size: int = 0,
+) -> Outcome:
+    """Decide on `view` and persist the outcome in one statement. For a big event
+    (`size` alerts) or incident, the decision and the statement's values are built in a
+    worker thread (recorder.store.offload)."""
+    big = is_big(size, 0 if view is None else len(view.alerts))
+    outcome, write = await run_sized(big, _decided_write, decide, view, base_timeout)
+    await _execute(conn, write)
+    return outcome
+
+
+async def write_outcome(conn: Connection, outcome: Outcome, base_timeout: float) -> None:
+    """Persist an Outcome in one statement; nothing at all when it changed nothing."""
+    await _execute(conn, _prepared_write(outcome, base_timeout))
 
 
 def columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:

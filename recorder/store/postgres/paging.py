@@ -24,9 +24,9 @@ from recorder.store.postgres.locks import (
     link_lock_key,
     target_of,
 )
-from recorder.store.postgres.outcome import write_outcome
+from recorder.store.postgres.outcome import decide_and_write
 from recorder.store.postgres.pool import PostgresPool
-from recorder.store.postgres.views import LOAD_BY_PD, VIEW_TIMEOUT, build_view, load_view
+from recorder.store.postgres.views import LOAD_BY_PD, VIEW_TIMEOUT, load_view, view_of
 from recorder.store.protocol import PageDelivery
 from recorder.store.roles import PageRequest, PagingRole
 
@@ -61,7 +61,7 @@ class PostgresPaging(PagingRole, PostgresPool):
             if link_key is not None:
                 rows = await conn.fetch(statements.SELECT_LINKED, link_key)
                 linked = tuple(build_incident(r, decode_utc) for r in rows)
-            return JoinLookup(None if row is None else build_view(row), linked)
+            return JoinLookup(None if row is None else await view_of(row), linked)
 
         for _attempt in range(TARGET_ATTEMPTS):
             target = target_of(pick(await self._run(read_lookup, begin=None)))
@@ -87,8 +87,7 @@ class PostgresPaging(PagingRole, PostgresPool):
                         if direct is not None and direct.incident.id == chosen.id
                         else await load_view(conn, chosen.id)
                     )
-                outcome = page.decide(view)
-                await write_outcome(conn, outcome, self._command_timeout)
+                outcome = await decide_and_write(conn, page.decide, view, self._command_timeout)
                 await conn.execute(
                     statements.UPDATE_DELIVERY, *statements.delivery_result(delivery, outcome)
                 )

@@ -9,7 +9,7 @@ from recorder.store import statements
 from recorder.store.codec import build_incident, build_timeline_entry, decode_utc, encode_utc
 from recorder.store.errors import IncidentNotFound
 from recorder.store.postgres.pool import PostgresPool
-from recorder.store.postgres.views import COLUMNS, LOAD_BY_ID, build_view
+from recorder.store.postgres.views import COLUMNS, LOAD_BY_ID, view_of
 from recorder.store.protocol import IncidentPage
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ class PostgresReads(PostgresPool):
             row = await conn.fetchrow(LOAD_BY_ID, incident_id)
             if row is None:
                 raise IncidentNotFound(incident_id)
-            return build_view(row)
+            return await view_of(row)
 
         return await self._run(work, begin=None)
 

@@ -1,11 +1,10 @@
-"""One incident with its alerts in one round trip (the alerts as one JSON array)."""
+"""One incident with its alerts in one round trip (the alerts as JSON rows)."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import asyncpg
 
@@ -20,26 +19,28 @@ from recorder.store.codec import (
     decode_utc,
 )
 from recorder.store.errors import IncidentNotFound
+from recorder.store.offload import is_big, load_json_rows, run_sized
 from recorder.store.postgres.locks import lock_id
 
 if TYPE_CHECKING:
     from recorder.store.postgres.pool import Connection
 
 COLUMNS = ", ".join(INCIDENT_COLUMNS)
-# An incident's alerts travel as one JSON document each way (an array of rows in
-# ALERT_COLUMNS order): one C-level json.loads/dumps per 10,000-alert storm instead of
-# 30,000 per-map calls, and one sort instead of one per aggregated column.
-_ALERTS_JSON = (
-    f"(SELECT json_agg(json_build_array({', '.join(ALERT_COLUMNS)}) "
+# An incident's alerts travel as JSON rows (arrays in ALERT_COLUMNS order): one array of
+# row texts when read, decoded a few hundred rows per json.loads call (so a 10,000-alert
+# storm is not 30,000 per-map calls, nor one call that holds the interpreter lock for
+# 100 ms); one JSON document when written. One sort instead of one per aggregated column.
+_ALERT_ROWS = (
+    f"(SELECT array_agg(json_build_array({', '.join(ALERT_COLUMNS)})::text "
     "ORDER BY starts_at, fingerprint) FROM alerts WHERE alerts.incident_id = i.id) "
-    "AS alerts_json"
+    "AS alert_rows"
 )
 
 
 def _view_query(where: str, *, lock: bool = False) -> str:
-    """One incident (chosen by `where`) and its alerts as one JSON array, one round trip."""
+    """One incident (chosen by `where`) and its alerts as JSON rows, one round trip."""
     return (
-        f"SELECT i.*, {_ALERTS_JSON} "
+        f"SELECT i.*, {_ALERT_ROWS} "
         f"FROM (SELECT {COLUMNS} FROM incidents WHERE {where}"
         f"{' FOR UPDATE' if lock else ''}) AS i"
     )
@@ -70,7 +71,7 @@ async def load_view(conn: Connection, incident_id: str) -> IncidentView:
     row = await conn.fetchrow(LOAD_BY_ID, incident_id, timeout=VIEW_TIMEOUT)
     if row is None:
         raise IncidentNotFound(incident_id)
-    return build_view(row)
+    return await view_of(row)
 
 
 async def load_locked(conn: Connection, chosen: Incident) -> IncidentView:
@@ -84,16 +85,21 @@ async def load_locked(conn: Connection, chosen: Incident) -> IncidentView:
     row = await conn.fetchrow(LOAD_BY_ID_FOR_UPDATE, chosen.id, timeout=VIEW_TIMEOUT)
     if row is None:
         raise IncidentNotFound(chosen.id)
-    return build_view(row)
+    return await view_of(row)
+
+
+async def view_of(row: asyncpg.Record) -> IncidentView:
+    """The incident in `row` with its alerts, built off the loop when they are many."""
+    texts: list[str] | None = row["alert_rows"]
+    return await run_sized(is_big(len(texts or ())), build_view, row)
 
 
 def build_view(row: asyncpg.Record) -> IncidentView:
     incident = build_incident(row, decode_utc)
-    encoded: str | None = row["alerts_json"]
-    rows: list[list[Any]] = json.loads(encoded) if encoded is not None else []
+    texts: list[str] | None = row["alert_rows"]
     alerts = (
         build_alert(dict(zip(ALERT_COLUMNS, values, strict=True)), _decode_json_time, None)
-        for values in rows
+        for values in load_json_rows(texts or ())
     )
     return IncidentView(incident, {alert.key: alert for alert in alerts})
 

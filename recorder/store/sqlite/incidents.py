@@ -11,10 +11,11 @@ from recorder.core.join import JoinLookup
 from recorder.core.links import PAGED_KEY_PREFIX
 from recorder.store import statements
 from recorder.store.codec import encode_micros
+from recorder.store.offload import is_big, run_sized
 from recorder.store.protocol import Choose, Decide, DecideExisting
 from recorder.store.roles import RecordRole
 from recorder.store.sqlite.connection import SqliteConnections, sqlite_sql
-from recorder.store.sqlite.outcome import write_outcome
+from recorder.store.sqlite.outcome import decide_and_write, write_outcome
 from recorder.store.sqlite.views import (
     ADOPTABLE,
     load_chosen,
@@ -28,10 +29,11 @@ class SqliteIncidents(RecordRole, SqliteConnections):
     """The IncidentStore writes: each in one IMMEDIATE transaction."""
 
     async def _record(
-        self, correlation_key: str, decide: Decide, link_key: str | None, choose: Choose
+        self, correlation_key: str, decide: Decide, link_key: str | None, choose: Choose, size: int
     ) -> Outcome:
         """Look up the key's newest incident and the PagerDuty-opened ones with
-        `link_key`, choose, load, decide, persist; serialized by IMMEDIATE."""
+        `link_key`, choose, load, decide, persist; serialized by IMMEDIATE. A big event
+        or incident is decided off the loop (see recorder.store.offload)."""
 
         async def body(conn: aiosqlite.Connection) -> Outcome:
             lookup = JoinLookup(await load_newest(conn, correlation_key))
@@ -39,9 +41,7 @@ class SqliteIncidents(RecordRole, SqliteConnections):
                 params = (link_key, f"{PAGED_KEY_PREFIX}%")
                 lookup = JoinLookup(lookup.direct, await load_incidents(conn, ADOPTABLE, params))
             view = await load_chosen(conn, lookup, choose)
-            outcome = decide(view)
-            await write_outcome(conn, outcome)
-            return outcome
+            return await decide_and_write(conn, decide, view, size)
 
         return await self._write(body)
 
@@ -49,10 +49,7 @@ class SqliteIncidents(RecordRole, SqliteConnections):
         """Load one incident by id, decide, persist. Raises IncidentNotFound."""
 
         async def body(conn: aiosqlite.Connection) -> Outcome:
-            view = await load_view(conn, incident_id)
-            outcome = decide(view)
-            await write_outcome(conn, outcome)
-            return outcome
+            return await decide_and_write(conn, decide, await load_view(conn, incident_id))
 
         return await self._write(body)
 
@@ -68,7 +65,8 @@ class SqliteIncidents(RecordRole, SqliteConnections):
             )
             if await cursor.fetchone() is not None:
                 return None
-            outcome = decide(await load_view(conn, incident_id))
+            view = await load_view(conn, incident_id)
+            outcome = await run_sized(is_big(len(view.alerts)), decide, view)
             if outcome.changed:
                 await write_outcome(conn, outcome)
                 await conn.execute(

@@ -13,7 +13,7 @@ from recorder.store.codec import delivery_values, encode_micros
 from recorder.store.protocol import PageDelivery
 from recorder.store.roles import PageRequest, PagingRole
 from recorder.store.sqlite.connection import SqliteConnections, sqlite_sql
-from recorder.store.sqlite.outcome import write_outcome
+from recorder.store.sqlite.outcome import decide_and_write
 from recorder.store.sqlite.views import load_chosen, load_incidents, load_one
 
 _INSERT_DELIVERY = sqlite_sql(statements.INSERT_DELIVERY)
@@ -35,8 +35,7 @@ class SqlitePaging(PagingRole, SqliteConnections):
                 linked = sqlite_sql(statements.SELECT_LINKED)
                 lookup = JoinLookup(direct, await load_incidents(conn, linked, (page.link_key,)))
             view = await load_chosen(conn, lookup, page.choose)
-            outcome = page.decide(view)
-            await write_outcome(conn, outcome)
+            outcome = await decide_and_write(conn, page.decide, view)
             await conn.execute(
                 sqlite_sql(statements.UPDATE_DELIVERY),
                 statements.delivery_result(page.delivery, outcome),

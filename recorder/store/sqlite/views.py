@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import aiosqlite
@@ -11,6 +12,7 @@ from recorder.core.join import JOIN_LOOKUP_LIMIT, JoinLookup
 from recorder.store import statements
 from recorder.store.codec import ALERT_COLUMNS, build_alert, build_incident, decode_micros
 from recorder.store.errors import IncidentNotFound
+from recorder.store.offload import is_big, run_sized
 from recorder.store.protocol import Choose
 
 INCIDENT_SELECT = statements.SELECT_INCIDENTS
@@ -33,7 +35,12 @@ async def load_incident(conn: aiosqlite.Connection, incident_id: str) -> Inciden
 
 
 async def load_alerts(conn: aiosqlite.Connection, incident: Incident) -> IncidentView:
-    rows = await (await conn.execute(_SELECT_ALERTS, (incident.id,))).fetchall()
+    """The incident with its alerts, built off the loop when they are many."""
+    rows = list(await (await conn.execute(_SELECT_ALERTS, (incident.id,))).fetchall())
+    return await run_sized(is_big(len(rows)), _build_view, incident, rows)
+
+
+def _build_view(incident: Incident, rows: Iterable[aiosqlite.Row]) -> IncidentView:
     alerts = (build_alert(row, decode_micros) for row in rows)
     return IncidentView(incident, {alert.key: alert for alert in alerts})
 
