@@ -7,7 +7,7 @@ from typing import Any
 import aiosqlite
 
 from recorder.core.incident import AlertState, Incident, IncidentView
-from recorder.core.join import JOIN_LOOKUP_LIMIT, JoinLookup, direct_only
+from recorder.core.join import JOIN_LOOKUP_LIMIT, JoinLookup
 from recorder.store import statements
 from recorder.store.codec import ALERT_COLUMNS, build_alert, build_incident, decode_micros
 from recorder.store.errors import IncidentNotFound
@@ -77,10 +77,10 @@ async def load_incidents(
 
 
 async def load_chosen(
-    conn: aiosqlite.Connection, lookup: JoinLookup, choose: Choose | None
+    conn: aiosqlite.Connection, lookup: JoinLookup, choose: Choose
 ) -> IncidentView | None:
     """The chosen incident with its alerts (IMMEDIATE already excludes other writers)."""
-    chosen = (choose or direct_only)(lookup)
+    chosen = choose(lookup)
     if chosen is None:
         return None
     if lookup.direct is not None and lookup.direct.incident.id == chosen.id:
