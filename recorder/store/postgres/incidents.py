@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from recorder.core.incident import Incident, IncidentView, Outcome
-from recorder.core.join import JoinLookup, direct_only
+from recorder.core.join import JoinLookup
 from recorder.store import statements
 from recorder.store.codec import build_incident, decode_utc, encode_utc
 from recorder.store.errors import IncidentNotFound, StoreError
@@ -28,22 +28,17 @@ from recorder.store.postgres.views import (
     view_of,
 )
 from recorder.store.protocol import Choose, Decide, DecideExisting
+from recorder.store.roles import RecordRole
 
 if TYPE_CHECKING:
     from recorder.store.postgres.pool import Connection
 
 
-class PostgresIncidents(PostgresPool):
+class PostgresIncidents(RecordRole, PostgresPool):
     """The IncidentStore writes: each in one transaction under advisory locks."""
 
-    async def record(
-        self,
-        correlation_key: str,
-        decide: Decide,
-        *,
-        link_key: str | None = None,
-        choose: Choose | None = None,
-        size: int = 0,
+    async def _record(
+        self, correlation_key: str, decide: Decide, link_key: str | None, choose: Choose, size: int
     ) -> Outcome:
         """Lock the link key then the correlation key, look up the key's newest incident
         and the PagerDuty-opened ones with `link_key`, choose, load, decide, persist.
@@ -64,13 +59,13 @@ class PostgresIncidents(PostgresPool):
                 timeout=VIEW_TIMEOUT,
             )
             assert row is not None  # the outer SELECT always yields one row
-            direct = None if row["id"] is None else await view_of(row)
+            direct = None if row["id"] is None else view_of(row)
             linked: tuple[Incident, ...] = ()
             if row["adoptable_ids"]:
                 rows = await conn.fetch(SELECT_BY_IDS, list(row["adoptable_ids"]))
                 linked = tuple(build_incident(r, decode_utc) for r in rows)
             lookup = JoinLookup(direct, linked)
-            chosen = (choose or direct_only)(lookup)
+            chosen = choose(lookup)
             if chosen is None:
                 view = None
             elif direct is not None and direct.incident.id == chosen.id:
@@ -136,7 +131,7 @@ class PostgresIncidents(PostgresPool):
                     raise IncidentNotFound(incident_id)
                 if row["correlation_key"] != key:
                     raise TargetMoved
-                return await work(conn, await view_of(row))
+                return await work(conn, view_of(row))
 
             try:
                 return await self._run(locked, begin=begin_locked(correlation_key))

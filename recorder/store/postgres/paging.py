@@ -6,10 +6,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from recorder.core.incident import Incident, Outcome
-from recorder.core.join import JoinLookup, direct_only
+from recorder.core.join import JoinLookup
 from recorder.store import statements
 from recorder.store.codec import (
-    DELIVERY_COLUMNS,
     build_incident,
     decode_utc,
     delivery_values,
@@ -28,29 +27,19 @@ from recorder.store.postgres.locks import (
 from recorder.store.postgres.outcome import decide_and_write
 from recorder.store.postgres.pool import PostgresPool
 from recorder.store.postgres.views import LOAD_BY_PD, VIEW_TIMEOUT, load_view, view_of
-from recorder.store.protocol import Choose, Decide, PageDelivery
+from recorder.store.protocol import PageDelivery
+from recorder.store.roles import PageRequest, PagingRole
 
 if TYPE_CHECKING:
     from recorder.store.postgres.pool import Connection
 
-_INSERT_DELIVERY = (
-    f"INSERT INTO pagerduty_deliveries ({', '.join(DELIVERY_COLUMNS)}) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING RETURNING true"
-)
+_INSERT_DELIVERY = statements.INSERT_DELIVERY + " RETURNING true"
 
 
-class PostgresPaging(PostgresPool):
+class PostgresPaging(PagingRole, PostgresPool):
     """The PagingLog role."""
 
-    async def record_page(
-        self,
-        delivery: PageDelivery,
-        *,
-        pagerduty_id: str,
-        link_key: str | None,
-        decide: Decide,
-        choose: Choose | None = None,
-    ) -> Outcome | None:
+    async def _record_page(self, page: PageRequest) -> Outcome | None:
         """Log the delivery (None when already logged), look up and choose the target,
         lock and load it, decide, persist, commit.
 
@@ -59,7 +48,12 @@ class PostgresPaging(PostgresPool):
         incident wait). The target is chosen before the locks are taken; if the choice
         differs once they are held, the transaction is rolled back and tried again.
         """
-        pick = choose or direct_only
+        delivery, pagerduty_id, link_key, pick = (
+            page.delivery,
+            page.pagerduty_id,
+            page.link_key,
+            page.choose,
+        )
 
         async def read_lookup(conn: Connection) -> JoinLookup:
             row = await conn.fetchrow(LOAD_BY_PD, pagerduty_id, timeout=VIEW_TIMEOUT)
@@ -67,7 +61,7 @@ class PostgresPaging(PostgresPool):
             if link_key is not None:
                 rows = await conn.fetch(statements.SELECT_LINKED, link_key)
                 linked = tuple(build_incident(r, decode_utc) for r in rows)
-            return JoinLookup(None if row is None else await view_of(row), linked)
+            return JoinLookup(None if row is None else view_of(row), linked)
 
         for _attempt in range(TARGET_ATTEMPTS):
             target = target_of(pick(await self._run(read_lookup, begin=None)))
@@ -93,13 +87,9 @@ class PostgresPaging(PostgresPool):
                         if direct is not None and direct.incident.id == chosen.id
                         else await load_view(conn, chosen.id)
                     )
-                outcome = await decide_and_write(conn, decide, view, self._command_timeout)
-                incident = outcome.incident
+                outcome = await decide_and_write(conn, page.decide, view, self._command_timeout)
                 await conn.execute(
-                    statements.UPDATE_DELIVERY,
-                    delivery.event_id,
-                    None if incident is None else incident.id,
-                    "unmatched" if incident is None else "stored",
+                    statements.UPDATE_DELIVERY, *statements.delivery_result(delivery, outcome)
                 )
                 return outcome
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -16,13 +16,12 @@ from recorder.store.codec import (
     decode_utc,
     encode_utc,
     failure_values,
-    load_mapping,
-    merge_failures,
 )
 from recorder.store.errors import IncidentNotFound
 from recorder.store.postgres.outcome import columns
 from recorder.store.postgres.pool import PostgresPool
-from recorder.store.protocol import SamplingTarget, StoredSample, check_lease_args
+from recorder.store.protocol import SamplingTarget, StoredSample
+from recorder.store.roles import SampleRole, build_target
 
 if TYPE_CHECKING:
     from recorder.store.postgres.pool import Connection
@@ -76,16 +75,11 @@ _UPSERT_FAILURES = (
 )
 
 
-class PostgresSamples(PostgresPool):
+class PostgresSamples(SampleRole, PostgresPool):
     """The SampleStore role: each call one statement."""
 
-    async def save_samples(self, incident_id: str, samples: Sequence[StoredSample]) -> int:
-        """Insert the batch in one statement; repeated samples are ignored.
-
-        Raises IncidentNotFound when the incident does not exist.
-        """
-        if not samples:
-            return 0
+    async def _insert_samples(self, incident_id: str, samples: Sequence[StoredSample]) -> int:
+        """One statement (the foreign key tells a missing incident)."""
         signals = [s.signal for s in samples]
         times = [encode_utc(s.at) for s in samples]
         values = [s.value for s in samples]
@@ -117,27 +111,15 @@ class PostgresSamples(PostgresPool):
 
         return await self._run(work, begin=None)
 
-    async def acquire_leases(
-        self,
-        holder: str,
-        *,
-        now: datetime,
-        ttl: timedelta,
-        resolved_since: datetime,
-        limit: int,
+    async def _take_leases(
+        self, holder: str, now: datetime, expires: datetime, since: datetime, limit: int
     ) -> list[SamplingTarget]:
-        """Take or renew leases in one statement (see Store.acquire_leases)."""
-        check_lease_args(ttl, limit)
-        params = (
-            holder,
-            encode_utc(now),
-            encode_utc(now + ttl),
-            encode_utc(resolved_since),
-            limit,
-        )
+        """One statement: candidates and upserts together (see _ACQUIRE_LEASES)."""
+        params = (holder, encode_utc(now), encode_utc(expires), encode_utc(since), limit)
 
         async def work(conn: Connection) -> list[SamplingTarget]:
-            return [_build_target(row) for row in await conn.fetch(_ACQUIRE_LEASES, *params)]
+            rows = await conn.fetch(_ACQUIRE_LEASES, *params)
+            return [build_target(row, decode_utc) for row in rows]
 
         return await self._run(work, begin=None)
 
@@ -181,13 +163,9 @@ class PostgresSamples(PostgresPool):
 
         return await self._run(work, begin=None)
 
-    async def save_sampling_failures(
-        self, incident_id: str, failures: Sequence[SamplingFailure]
-    ) -> None:
-        """Add the failures up per (signal, cause) in one statement. Raises IncidentNotFound."""
-        rows = [failure_values(f, encode_utc) for f in merge_failures(failures)]
-        if not rows:
-            return
+    async def _add_failures(self, incident_id: str, failures: list[SamplingFailure]) -> None:
+        """One statement over arrays (the foreign key tells a missing incident)."""
+        rows = [failure_values(f, encode_utc) for f in failures]
 
         async def work(conn: Connection) -> None:
             try:
@@ -205,17 +183,3 @@ class PostgresSamples(PostgresPool):
             return [build_failure(row, decode_utc) for row in rows]
 
         return await self._run(work, begin=None)
-
-
-def _build_target(row: asyncpg.Record) -> SamplingTarget:
-    resolved_at = row["resolved_at"]
-    return SamplingTarget(
-        incident_id=row["id"],
-        labels=load_mapping(row["labels"]),
-        started_at=decode_utc(row["started_at"]),
-        resolved_at=(
-            decode_utc(resolved_at)
-            if resolved_at is not None and row["status"] == "resolved"
-            else None
-        ),
-    )

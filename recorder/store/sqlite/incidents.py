@@ -13,6 +13,7 @@ from recorder.store import statements
 from recorder.store.codec import encode_micros
 from recorder.store.offload import is_big, run_sized
 from recorder.store.protocol import Choose, Decide, DecideExisting
+from recorder.store.roles import RecordRole
 from recorder.store.sqlite.connection import SqliteConnections, sqlite_sql
 from recorder.store.sqlite.outcome import decide_and_write, write_outcome
 from recorder.store.sqlite.views import (
@@ -24,17 +25,11 @@ from recorder.store.sqlite.views import (
 )
 
 
-class SqliteIncidents(SqliteConnections):
+class SqliteIncidents(RecordRole, SqliteConnections):
     """The IncidentStore writes: each in one IMMEDIATE transaction."""
 
-    async def record(
-        self,
-        correlation_key: str,
-        decide: Decide,
-        *,
-        link_key: str | None = None,
-        choose: Choose | None = None,
-        size: int = 0,
+    async def _record(
+        self, correlation_key: str, decide: Decide, link_key: str | None, choose: Choose, size: int
     ) -> Outcome:
         """Look up the key's newest incident and the PagerDuty-opened ones with
         `link_key`, choose, load, decide, persist; serialized by IMMEDIATE. A big event

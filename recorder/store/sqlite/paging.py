@@ -9,52 +9,36 @@ import aiosqlite
 from recorder.core.incident import Outcome
 from recorder.core.join import JoinLookup
 from recorder.store import statements
-from recorder.store.codec import DELIVERY_COLUMNS, delivery_values, encode_micros
-from recorder.store.protocol import Choose, Decide, PageDelivery
+from recorder.store.codec import delivery_values, encode_micros
+from recorder.store.protocol import PageDelivery
+from recorder.store.roles import PageRequest, PagingRole
 from recorder.store.sqlite.connection import SqliteConnections, sqlite_sql
 from recorder.store.sqlite.outcome import decide_and_write
 from recorder.store.sqlite.views import load_chosen, load_incidents, load_one
 
-_INSERT_DELIVERY = (
-    f"INSERT INTO pagerduty_deliveries ({', '.join(DELIVERY_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in DELIVERY_COLUMNS)}) ON CONFLICT (event_id) DO NOTHING"
-)
+_INSERT_DELIVERY = sqlite_sql(statements.INSERT_DELIVERY)
 
 
-class SqlitePaging(SqliteConnections):
+class SqlitePaging(PagingRole, SqliteConnections):
     """The PagingLog role."""
 
-    async def record_page(
-        self,
-        delivery: PageDelivery,
-        *,
-        pagerduty_id: str,
-        link_key: str | None,
-        decide: Decide,
-        choose: Choose | None = None,
-    ) -> Outcome | None:
+    async def _record_page(self, page: PageRequest) -> Outcome | None:
         """Log the delivery (None when already logged), look up the paged incident and
         the ones with `link_key`, choose, load, decide, persist; serialized by IMMEDIATE."""
 
         async def body(conn: aiosqlite.Connection) -> Outcome | None:
-            if not await _insert_delivery(conn, delivery, "stored"):
+            if not await _insert_delivery(conn, page.delivery, "stored"):
                 return None
-            lookup = JoinLookup(await load_one(conn, "pagerduty_id = ?", (pagerduty_id,)))
-            if link_key is not None:
-                lookup = JoinLookup(
-                    lookup.direct,
-                    await load_incidents(conn, sqlite_sql(statements.SELECT_LINKED), (link_key,)),
-                )
-            view = await load_chosen(conn, lookup, choose)
-            outcome = await decide_and_write(conn, decide, view)
-            incident = outcome.incident
+            direct = await load_one(conn, "pagerduty_id = ?", (page.pagerduty_id,))
+            lookup = JoinLookup(direct)
+            if page.link_key is not None:
+                linked = sqlite_sql(statements.SELECT_LINKED)
+                lookup = JoinLookup(direct, await load_incidents(conn, linked, (page.link_key,)))
+            view = await load_chosen(conn, lookup, page.choose)
+            outcome = await decide_and_write(conn, page.decide, view)
             await conn.execute(
                 sqlite_sql(statements.UPDATE_DELIVERY),
-                (
-                    delivery.event_id,
-                    None if incident is None else incident.id,
-                    "unmatched" if incident is None else "stored",
-                ),
+                statements.delivery_result(page.delivery, outcome),
             )
             return outcome
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import aiosqlite
 
@@ -16,10 +16,9 @@ from recorder.store.codec import (
     decode_micros,
     encode_micros,
     failure_values,
-    load_mapping,
-    merge_failures,
 )
-from recorder.store.protocol import SamplingTarget, StoredSample, check_lease_args
+from recorder.store.protocol import SamplingTarget, StoredSample
+from recorder.store.roles import SampleRole, build_target
 from recorder.store.sqlite.connection import SqliteConnections, sqlite_sql
 from recorder.store.sqlite.views import load_incident
 
@@ -53,16 +52,11 @@ _UPSERT_LEASE = (
 )
 
 
-class SqliteSamples(SqliteConnections):
+class SqliteSamples(SampleRole, SqliteConnections):
     """The SampleStore role."""
 
-    async def save_samples(self, incident_id: str, samples: Sequence[StoredSample]) -> int:
-        """Insert the batch in one transaction; repeated samples are ignored.
-
-        Raises IncidentNotFound when the incident does not exist.
-        """
-        if not samples:
-            return 0
+    async def _insert_samples(self, incident_id: str, samples: Sequence[StoredSample]) -> int:
+        """One write transaction; NaN is stored as NULL (SQLite has no NaN)."""
         rows = [
             (
                 incident_id,
@@ -112,41 +106,22 @@ class SqliteSamples(SqliteConnections):
 
         return await self._read(body)
 
-    async def acquire_leases(
-        self,
-        holder: str,
-        *,
-        now: datetime,
-        ttl: timedelta,
-        resolved_since: datetime,
-        limit: int,
+    async def _take_leases(
+        self, holder: str, now: datetime, expires: datetime, since: datetime, limit: int
     ) -> list[SamplingTarget]:
-        """Take or renew leases in one write transaction (see Store.acquire_leases)."""
-        check_lease_args(ttl, limit)
+        """One write transaction: read the candidates, then upsert their leases."""
         params = {
             "holder": holder,
             "now": encode_micros(now),
-            "since": encode_micros(resolved_since),
+            "since": encode_micros(since),
             "limit": limit,
         }
-        expires = encode_micros(now + ttl)
+        until = encode_micros(expires)
 
         async def body(conn: aiosqlite.Connection) -> list[SamplingTarget]:
             rows = await (await conn.execute(_SELECT_LEASE_CANDIDATES, params)).fetchall()
-            await conn.executemany(_UPSERT_LEASE, [(row[0], holder, expires) for row in rows])
-            return [
-                SamplingTarget(
-                    incident_id=row["id"],
-                    labels=load_mapping(row["labels"]),
-                    started_at=decode_micros(row["started_at"]),
-                    resolved_at=(
-                        decode_micros(row["resolved_at"])
-                        if row["resolved_at"] is not None and row["status"] == "resolved"
-                        else None
-                    ),
-                )
-                for row in rows
-            ]
+            await conn.executemany(_UPSERT_LEASE, [(row[0], holder, until) for row in rows])
+            return [build_target(row, decode_micros) for row in rows]
 
         return await self._write(body)
 
@@ -198,14 +173,9 @@ class SqliteSamples(SqliteConnections):
 
         return await self._read(body)
 
-    async def save_sampling_failures(
-        self, incident_id: str, failures: Sequence[SamplingFailure]
-    ) -> None:
-        """Add the failures up per (signal, cause) in one transaction. Raises
-        IncidentNotFound."""
-        rows = [(incident_id, *failure_values(f, encode_micros)) for f in merge_failures(failures)]
-        if not rows:
-            return
+    async def _add_failures(self, incident_id: str, failures: list[SamplingFailure]) -> None:
+        """One write transaction, after checking the incident exists."""
+        rows = [(incident_id, *failure_values(f, encode_micros)) for f in failures]
 
         async def body(conn: aiosqlite.Connection) -> None:
             await load_incident(conn, incident_id)  # raises when absent

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import aiosqlite
 
-from recorder.store.errors import NotMigrated
 from recorder.store.migrations import (
-    latest_version,
+    CREATE_SCHEMA_MIGRATIONS,
+    INSERT_APPLIED,
+    SELECT_APPLIED,
     load_migrations,
-    migrated_through,
     split_sqlite_script,
 )
-from recorder.store.sqlite.connection import SqliteConnections, rollback_quietly
+from recorder.store.roles import SchemaRole
+from recorder.store.sqlite.connection import SqliteConnections, rollback_quietly, sqlite_sql
 from recorder.store.sqlite.driver_errors import BACKEND, translated_errors
 
-_CREATE_SCHEMA_MIGRATIONS = (
-    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-    "applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
-)
 
-
-class SqliteSchema(SqliteConnections):
+class SqliteSchema(SchemaRole, SqliteConnections):
     """Migrating the schema and checking it is current."""
 
     async def migrate(self) -> list[int]:
@@ -30,7 +25,7 @@ class SqliteSchema(SqliteConnections):
         applied: list[int] = []
         async with self._write_lock:
             with translated_errors():
-                await writer.execute(_CREATE_SCHEMA_MIGRATIONS)
+                await writer.execute(CREATE_SCHEMA_MIGRATIONS[BACKEND])
                 for migration in load_migrations(BACKEND):
                     await writer.execute("BEGIN IMMEDIATE")
                     try:
@@ -42,8 +37,7 @@ class SqliteSchema(SqliteConnections):
                             for statement in split_sqlite_script(migration.sql):
                                 await writer.execute(statement)
                             await writer.execute(
-                                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
-                                (migration.version, migration.name),
+                                sqlite_sql(INSERT_APPLIED), (migration.version, migration.name)
                             )
                             applied.append(migration.version)
                         await writer.execute("COMMIT")
@@ -52,21 +46,15 @@ class SqliteSchema(SqliteConnections):
                         raise
         return applied
 
-    async def check_ready(self) -> None:
-        """Raise StorageUnavailable or NotMigrated unless the schema is current."""
-        expected = latest_version(BACKEND)
-
-        async def read_version(conn: aiosqlite.Connection) -> int:
+    async def _applied_versions(self) -> set[int]:
+        async def body(conn: aiosqlite.Connection) -> set[int]:
             cursor = await conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?",
                 ("schema_migrations",),
             )
             if await cursor.fetchone() is None:
-                return 0
-            cursor = await conn.execute("SELECT version FROM schema_migrations")
-            applied = {int(row[0]) for row in await cursor.fetchall()}
-            return migrated_through(BACKEND, applied)
+                return set()
+            cursor = await conn.execute(SELECT_APPLIED)
+            return {int(row[0]) for row in await cursor.fetchall()}
 
-        current = await self._read(read_version)
-        if current < expected:
-            raise NotMigrated(current, expected)
+        return await self._read(body)
