@@ -19,7 +19,8 @@ compare builds with.
   inflates Python-heavy paths; use it to count calls, py-spy for proportions.
 - `--compare DIR` starts a second recorder from the source tree DIR (for example
   `git archive main | tar -x -C DIR`) and alternates wrk between the two, round by round,
-  then prints the medians: an A/B of two builds in one run.
+  then prints the medians: an A/B of two builds in one run (every other round in
+  reverse order).
 """
 
 from __future__ import annotations
@@ -234,7 +235,10 @@ def run_builds(
                 url, args.alerts, True, connections=args.connections, seconds=2, workdir=workdir
             )
         for round_no in range(args.rounds):
-            for name, (url, pid) in running.items():
+            # Every other round runs the builds in reverse order, so that whatever the
+            # previous run leaves behind (PostgreSQL writing back, caches) falls on each.
+            order = list(running.items())
+            for name, (url, pid) in order[::-1] if round_no % 2 else order:
                 m = measure(url, pid, args, workdir)
                 figures[name].append(m)
                 print(
