@@ -20,6 +20,7 @@ from recorder.core.join import JOIN_LOOKUP_LIMIT, JoinLookup, direct_only
 from recorder.core.links import PAGED_KEY_PREFIX, incident_link_key
 from recorder.prometheus.failures import SamplingFailure
 from recorder.store import statements
+from recorder.store.bulk_decode import decode_timeline
 from recorder.store.codec import (
     ALERT_COLUMNS,
     DELIVERY_COLUMNS,
@@ -30,7 +31,6 @@ from recorder.store.codec import (
     build_alert,
     build_failure,
     build_incident,
-    build_timeline_entry,
     decode_utc,
     delivery_values,
     encode_utc,
@@ -633,7 +633,7 @@ class PostgresStore:
                 "SELECT EXISTS (SELECT 1 FROM incidents WHERE id = $1)", incident_id
             ):
                 raise IncidentNotFound(incident_id)
-            return [build_timeline_entry(row, decode_utc) for row in rows]
+            return decode_timeline(rows, decode_utc)
 
         return await self._run(work, begin=None)
 

@@ -20,6 +20,7 @@ from recorder.core.join import JOIN_LOOKUP_LIMIT, JoinLookup, direct_only
 from recorder.core.links import PAGED_KEY_PREFIX, sha256_hex
 from recorder.prometheus.failures import SamplingFailure
 from recorder.store import statements
+from recorder.store.bulk_decode import decode_samples, decode_timeline
 from recorder.store.codec import (
     ALERT_COLUMNS,
     DELIVERY_COLUMNS,
@@ -30,7 +31,6 @@ from recorder.store.codec import (
     build_alert,
     build_failure,
     build_incident,
-    build_timeline_entry,
     decode_micros,
     delivery_values,
     encode_micros,
@@ -409,7 +409,7 @@ class SqliteStore:
             rows = await cursor.fetchall()
             if not rows:
                 await _load_incident(conn, incident_id)  # raises when absent
-            return [build_timeline_entry(row, decode_micros) for row in rows]
+            return decode_timeline(rows, decode_micros)
 
         return await self._read(body)
 
@@ -491,11 +491,7 @@ class SqliteStore:
                 "SELECT signal, at, value FROM samples WHERE incident_id = ? ORDER BY signal, at",
                 (incident_id,),
             )
-            series: dict[str, list[tuple[datetime, float]]] = {}
-            for signal, at, value in await cursor.fetchall():
-                point = (decode_micros(at), math.nan if value is None else value)
-                series.setdefault(signal, []).append(point)
-            return series
+            return decode_samples(await cursor.fetchall(), decode_micros)
 
         return await self._read(body)
 
