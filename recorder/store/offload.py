@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 T = TypeVar("T")
@@ -22,9 +22,9 @@ P = ParamSpec("P")
 # Alerts (in the event, or stored with the incident) from which a write's Python work
 # runs in a worker thread.
 OFF_LOOP_ALERTS = 200
-# Rows decoded or encoded per JSON call. json's C code holds the interpreter lock for a
-# whole call: a 10,000-row document is ~100 ms during which the loop cannot run, 500 rows
-# a few milliseconds.
+# Rows encoded per JSON call. json's C code holds the interpreter lock for a whole call:
+# a 10,000-row document is ~100 ms during which the loop cannot run, 500 rows a few
+# milliseconds.
 JSON_CHUNK_ROWS = 500
 
 
@@ -42,12 +42,6 @@ async def run_sized(big: bool, fn: Callable[P, T], *args: P.args, **kwargs: P.kw
     if not big:
         return fn(*args, **kwargs)
     return await asyncio.to_thread(fn, *args, **kwargs)
-
-
-def load_json_rows(texts: Sequence[str]) -> Iterator[Any]:
-    """The values of JSON texts (one row each), decoded `JSON_CHUNK_ROWS` at a time."""
-    for start in range(0, len(texts), JSON_CHUNK_ROWS):
-        yield from json.loads("[" + ",".join(texts[start : start + JSON_CHUNK_ROWS]) + "]")
 
 
 def dump_json_rows(rows: Sequence[Any], default: Callable[[Any], Any]) -> str:

@@ -8,6 +8,7 @@ from recorder.core.incident import Incident, IncidentStatus, IncidentView, Timel
 from recorder.store import statements
 from recorder.store.codec import build_incident, build_timeline_entry, decode_utc, encode_utc
 from recorder.store.errors import IncidentNotFound
+from recorder.store.lazy_alerts import built_view
 from recorder.store.postgres.pool import PostgresPool
 from recorder.store.postgres.views import COLUMNS, LOAD_BY_ID, view_of
 from recorder.store.protocol import IncidentPage
@@ -31,7 +32,7 @@ class PostgresReads(PostgresPool):
             row = await conn.fetchrow(LOAD_BY_ID, incident_id)
             if row is None:
                 raise IncidentNotFound(incident_id)
-            return await view_of(row)
+            return await built_view(view_of(row))
 
         return await self._run(work, begin=None)
 

@@ -7,6 +7,7 @@ import aiosqlite
 from recorder.core.incident import Incident, IncidentStatus, IncidentView, TimelineEntry
 from recorder.store import statements
 from recorder.store.codec import build_incident, build_timeline_entry, decode_micros, encode_micros
+from recorder.store.lazy_alerts import built_view
 from recorder.store.protocol import IncidentPage
 from recorder.store.sqlite.connection import SqliteConnections, sqlite_sql
 from recorder.store.sqlite.views import INCIDENT_SELECT, load_incident, load_view
@@ -22,7 +23,7 @@ class SqliteReads(SqliteConnections):
 
     async def load(self, incident_id: str) -> IncidentView:
         """One incident with its alerts. Raises IncidentNotFound."""
-        return await self._read(lambda conn: load_view(conn, incident_id))
+        return await built_view(await self._read(lambda conn: load_view(conn, incident_id)))
 
     async def load_timeline(self, incident_id: str) -> list[TimelineEntry]:
         """Timeline by time, then insertion order. Raises IncidentNotFound."""
