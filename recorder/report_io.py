@@ -6,7 +6,6 @@ input (recorder.report.ReportInput) and renders it. Nothing here imports recorde
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -31,7 +30,7 @@ from recorder.report import (
     SignalTable,
     build_report,
     render_markdown,
-    report_to_json,
+    report_json_text,
 )
 from recorder.report.charts import build_chart, build_charts
 from recorder.report.html import render_report_html
@@ -254,7 +253,7 @@ async def render_report(
     )
     report = build_report(data)
     if fmt == "json":
-        return json.dumps(report_to_json(report), separators=(",", ":")), FORMATS[fmt]
+        return report_json_text(report), FORMATS[fmt]
     if fmt == "html":
         charts = build_charts(data, samples)
         return render_report_html(report, data, charts=charts), FORMATS[fmt]
