@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Protocol
 from urllib.parse import quote
 
@@ -94,7 +95,8 @@ def sample_rows(
     if len(samples) <= limit:
         return list(samples)
     at_alert = next((i for i, (at, _) in enumerate(samples) if at >= started_at), 0)
-    peak = max(range(len(samples)), key=lambda i: samples[i][1])
+    values = list(map(itemgetter(1), samples))
+    peak = values.index(max(values))  # the first index holding the maximum, as max() meets it
     picked = {0, len(samples) - 1, at_alert, peak}
     step = (len(samples) - 1) / (limit - 1)
     for k in range(limit):
