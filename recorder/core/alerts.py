@@ -45,9 +45,10 @@ def common_labels(states: Iterable[AlertState]) -> dict[str, str]:
 
 
 def new_alert_events(
-    alerts: Mapping[tuple[str, datetime], AlertState], events: Iterable[AlertEvent]
+    statuses: Mapping[tuple[str, datetime], AlertStatus], events: Iterable[AlertEvent]
 ) -> list[AlertEvent]:
-    """Events not recorded yet: dedup on (fingerprint, starts_at, status).
+    """Events not recorded yet: dedup on (fingerprint, starts_at, status); `statuses`
+    are the recorded alerts' (IncidentView.alert_statuses).
 
     A resolved alert stays resolved for its starts_at, so a late firing copy of it (an HA
     peer's delayed duplicate) is a duplicate too. Repeats inside one message count once.
@@ -55,9 +56,9 @@ def new_alert_events(
     fresh: dict[tuple[str, datetime], AlertEvent] = {}
     for event in events:
         key = (event.fingerprint, event.starts_at)
-        known = alerts.get(key)
+        known = statuses.get(key)
         if known is not None and (
-            known.status is AlertStatus.RESOLVED or event.status is AlertStatus.FIRING
+            known is AlertStatus.RESOLVED or event.status is AlertStatus.FIRING
         ):
             continue
         earlier = fresh.get(key)
