@@ -10,6 +10,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 from urllib.parse import quote
 
 from recorder.core.incident import AlertState, IncidentView, TimelineEntry
@@ -36,7 +37,7 @@ from recorder.report.charts import build_chart, build_charts
 from recorder.report.html import render_report_html
 from recorder.report.model import AffectedService
 from recorder.settings import Settings
-from recorder.store.protocol import Store
+from recorder.store.protocol import IncidentReads, SampleReads
 
 FORMATS = {
     "markdown": "text/markdown",
@@ -44,6 +45,13 @@ FORMATS = {
     "html": "text/html",
 }
 RELATED_LIMIT = 10
+
+
+class ReportStore(IncidentReads, SampleReads, Protocol):
+    """What a report reads from storage: the incident, its timeline and related
+    incidents, and what was (or could not be) sampled for it."""
+
+
 TABLE_ROWS = 6
 Samples = Mapping[str, Sequence[tuple[datetime, float]]]
 NO_PROMETHEUS = "no Prometheus configured: set RECORDER_PROMETHEUS_URL"
@@ -144,7 +152,7 @@ def build_evidence_for(
 
 
 async def load_report_input(
-    store: Store,
+    store: ReportStore,
     settings: Settings,
     incident_id: str,
     now: datetime,
@@ -203,7 +211,7 @@ def _sampled_service(labels: Mapping[str, str], settings: Settings) -> AffectedS
     return None if found is None else AffectedService(found.label, found.value, sampled=True)
 
 
-async def load_signal_causes(store: Store, incident_id: str) -> dict[str, str]:
+async def load_signal_causes(store: ReportStore, incident_id: str) -> dict[str, str]:
     """Why each signal without samples has none: a label its query needs, or its failed
     queries (Prometheus unreachable, no series, ...), as the report states it."""
     return signal_causes(
@@ -212,7 +220,7 @@ async def load_signal_causes(store: Store, incident_id: str) -> dict[str, str]:
 
 
 async def render_chart(
-    store: Store, settings: Settings, incident_id: str, signal: str, now: datetime
+    store: ReportStore, settings: Settings, incident_id: str, signal: str, now: datetime
 ) -> str | None:
     """The SVG of one stored signal with the figures' warning level; None when the
     incident has no samples of `signal`."""
@@ -228,7 +236,7 @@ async def render_chart(
 
 
 async def render_report(
-    store: Store,
+    store: ReportStore,
     settings: Settings,
     incident_id: str,
     fmt: str = "markdown",
