@@ -6,10 +6,11 @@ import bisect
 import itertools
 import math
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple, cast
 
 from recorder.evidence.wording import rfc3339
 
@@ -17,16 +18,34 @@ GAP_FACTOR = 2.5
 """Consecutive samples further apart than this many sampling intervals leave a gap."""
 
 
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """One value of one signal at one instant (timezone-aware)."""
-
+class _Point(NamedTuple):
     at: datetime
     value: float
 
-    def __post_init__(self) -> None:
-        if self.at.tzinfo is None:
-            raise ValueError(f"sample time {self.at.isoformat()} is naive; pass an aware UTC time")
+
+class Sample(_Point):
+    """One value of one signal at one instant (timezone-aware).
+
+    A (time, value) pair: a tuple rather than an object with a dict or slots, because a
+    long incident holds tens of thousands of them, and the collector stops tracking
+    tuples of plain values after one pass instead of scanning each on every collection.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, at: datetime, value: float) -> Sample:
+        if at.tzinfo is None:
+            raise ValueError(f"sample time {at.isoformat()} is naive; pass an aware UTC time")
+        return tuple.__new__(cls, (at, value))
+
+
+_AS_SAMPLE = cast(Callable[[tuple[datetime, float]], Sample], partial(tuple.__new__, Sample))
+
+
+def stored_samples(rows: Iterable[tuple[datetime, float]]) -> list[Sample]:
+    """Stored (time, value) pairs as Samples, converted in C with no check per pair: the
+    stores decode every time as aware UTC."""
+    return list(map(_AS_SAMPLE, rows))
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +126,7 @@ def between(
 
 def finite(samples: Sequence[Sample]) -> tuple[Sample, ...]:
     """Only the samples whose value is a finite number."""
-    return tuple(s for s in samples if math.isfinite(s.value))
+    return tuple(itertools.compress(samples, map(math.isfinite, map(VALUE, samples))))
 
 
 def merge_series(*parts: Sequence[Series]) -> list[Series]:
