@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from recorder.core.incident import Incident, IncidentView, TimelineEntry
 from recorder.store import statements
-from recorder.store.codec import build_incident, build_timeline_entry, decode_utc, encode_utc
+from recorder.store.bulk_decode import decode_timeline
+from recorder.store.codec import build_incident, decode_utc, encode_utc
 from recorder.store.errors import IncidentNotFound
 from recorder.store.lazy_alerts import built_view
 from recorder.store.postgres.pool import PostgresPool
@@ -44,7 +45,7 @@ class PostgresReads(ListRole, PostgresPool):
                 "SELECT EXISTS (SELECT 1 FROM incidents WHERE id = $1)", incident_id
             ):
                 raise IncidentNotFound(incident_id)
-            return [build_timeline_entry(row, decode_utc) for row in rows]
+            return decode_timeline(rows, decode_utc)
 
         return await self._run(work, begin=None)
 

@@ -9,7 +9,8 @@ import aiosqlite
 
 from recorder.core.incident import Incident, IncidentView, TimelineEntry
 from recorder.store import statements
-from recorder.store.codec import build_incident, build_timeline_entry, decode_micros, encode_micros
+from recorder.store.bulk_decode import decode_timeline
+from recorder.store.codec import build_incident, decode_micros, encode_micros
 from recorder.store.lazy_alerts import built_view
 from recorder.store.roles import ListRole
 from recorder.store.sqlite.connection import SqliteConnections, sqlite_sql
@@ -34,7 +35,7 @@ class SqliteReads(ListRole, SqliteConnections):
             rows = await cursor.fetchall()
             if not rows:
                 await load_incident(conn, incident_id)  # raises when absent
-            return [build_timeline_entry(row, decode_micros) for row in rows]
+            return decode_timeline(rows, decode_micros)
 
         return await self._read(body)
 

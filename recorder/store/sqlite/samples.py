@@ -10,6 +10,7 @@ import aiosqlite
 
 from recorder.prometheus.failures import SamplingFailure
 from recorder.store import statements
+from recorder.store.bulk_decode import decode_samples
 from recorder.store.codec import (
     FAILURE_COLUMNS,
     build_failure,
@@ -86,11 +87,7 @@ class SqliteSamples(SampleRole, SqliteConnections):
                 "SELECT signal, at, value FROM samples WHERE incident_id = ? ORDER BY signal, at",
                 (incident_id,),
             )
-            series: dict[str, list[tuple[datetime, float]]] = {}
-            for signal, at, value in await cursor.fetchall():
-                point = (decode_micros(at), math.nan if value is None else value)
-                series.setdefault(signal, []).append(point)
-            return series
+            return decode_samples(await cursor.fetchall(), decode_micros)
 
         return await self._read(body)
 
