@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
-from recorder.core.incident import TimelineEntry
+from recorder.core.incident import TimelineEntry, TimelineKind
 from recorder.evidence.model import Figure
 from recorder.evidence.wording import day, rfc3339
 from recorder.report.model import Instant, Report
@@ -162,6 +162,7 @@ def timeline_json(entries: Sequence[TimelineEntry]) -> Iterator[str]:
     (actions, names, sources, kinds) are encoded once."""
     encode = encode_basestring_ascii
     repeated: dict[str, str] = {}
+    kinds: dict[TimelineKind, str] = {}
 
     def once(text: str) -> str:
         encoded = repeated.get(text)
@@ -170,8 +171,11 @@ def timeline_json(entries: Sequence[TimelineEntry]) -> Iterator[str]:
         return encoded
 
     for e in entries:
+        if (kind := kinds.get(e.kind)) is None:
+            kind = kinds[e.kind] = encode(e.kind.value)
+        # An RFC 3339 instant is digits and -:.TZ: nothing in it to escape.
         yield (
-            f'{{"at":{encode(rfc3339(e.at))},"event":{encode(e.event)},'
+            f'{{"at":"{rfc3339(e.at)}","event":{encode(e.event)},'
             f'"action":{once(e.action)},"by":{once(e.by)},"source":{once(e.source)},'
-            f'"kind":{once(e.kind.value)},"derived":{"true" if e.derived else "false"}}}'
+            f'"kind":{kind},"derived":{"true" if e.derived else "false"}}}'
         )
