@@ -123,10 +123,8 @@ def serve_cmd(
     if profiler == "py-spy":
         out = workdir / f"{name}.folded"
         spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-        cmd = [spy, "record", "--format", "raw", "--output", str(out), "--rate", "200", "--"]
-        if svg is not None:
-            cmd[3:5] = ["--format", "flamegraph"]
-            cmd[6] = str(svg)
+        fmt, target = ("raw", out) if svg is None else ("flamegraph", svg)
+        cmd = [spy, "record", "--format", fmt, "--output", str(target), "--rate", "200", "--"]
         return [*cmd, *plain], out if svg is None else None
     return plain, None
 
@@ -221,7 +219,10 @@ def run_builds(
                 cmd = [sys.executable, str(ROOT / "bench" / "baseline_server.py"), str(port)]
                 env = {"BENCH_DSN": database_url}
             else:
-                cmd, outputs[name] = serve_cmd(port, args.profiler, workdir, f"b{n}", args.svg)
+                svg = args.svg
+                if svg is not None and len(builds) > 1:  # one flame graph per build
+                    svg = svg.with_name(f"{svg.stem}.b{n}{svg.suffix}")
+                cmd, outputs[name] = serve_cmd(port, args.profiler, workdir, f"b{n}", svg)
                 env = {
                     "RECORDER_DATABASE_URL": database_url,
                     "RECORDER_LOG_FORMAT": "json",
