@@ -11,6 +11,7 @@ from recorder.evidence.model import DerivedEvent, Figure, Onset, Thresholds
 from recorder.evidence.series import (
     VALUE,
     Sample,
+    between,
     finite,
     in_order,
     nearest_values,
@@ -117,7 +118,7 @@ def build_pool_figures(
         events.append(DerivedEvent(onset.at, text, POOL_IN_USE))
     start = min(w.start, onset.at) if onset.at else w.start
     full = False
-    for ratio in (r for r in ratios if start <= r.at <= w.end):
+    for ratio in between(ratios, start, w.end):  # time-ordered: a slice, not a scan
         used, size = used_and_size(ratio.at)
         # Hysteresis: "normalized" means back under the warning level, so a pool flapping
         # between 99 and 100 does not fill the timeline.
