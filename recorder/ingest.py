@@ -76,7 +76,9 @@ class Recording:
                 return choose_for_alerts(lookup, part.alerts)
 
             link_key = group_link_key(notification.group_key)
-            outcome = await self.store.record(key, decide, link_key=link_key, choose=choose)
+            outcome = await self.store.record(
+                key, decide, link_key=link_key, choose=choose, size=len(part.alerts)
+            )
             self._after(outcome)
             outcomes.append(outcome)
         return outcomes

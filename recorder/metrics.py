@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -47,6 +48,24 @@ SAMPLER_OUTCOMES = ("ok", "error")
 # invalid: one answered with something that is not a list of silences; storage_error:
 # silences read but the incidents could not be read or written.
 SILENCE_POLL_OUTCOMES = ("ok", "unreachable", "invalid", "storage_error")
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySeries:
+    """One source's delivery series, resolved once: counters by outcome, the duration."""
+
+    source: str
+    family: Counter
+    received: dict[str, Counter]
+    duration: Histogram
+
+    def count(self, outcome: str, seconds: float) -> None:
+        """Count one delivery with `outcome` that took `seconds` to answer."""
+        counter = self.received.get(outcome)
+        if counter is None:
+            counter = self.family.labels(source=self.source, outcome=outcome)
+        counter.inc()
+        self.duration.observe(seconds)
 
 
 class RecorderMetrics:
@@ -140,10 +159,19 @@ class RecorderMetrics:
             self.sampler_queries.labels(outcome=outcome)
         for outcome in SILENCE_POLL_OUTCOMES:
             self.silence_polls.labels(outcome=outcome)
-        for source in SOURCES:
-            self.webhook_duration.labels(source=source)
-            for outcome in OUTCOMES:
-                self.webhooks_received.labels(source=source, outcome=outcome)
+        # Each delivery counts and times itself without a label lookup.
+        self.deliveries = {
+            source: DeliverySeries(
+                source=source,
+                family=self.webhooks_received,
+                received={
+                    outcome: self.webhooks_received.labels(source=source, outcome=outcome)
+                    for outcome in OUTCOMES
+                },
+                duration=self.webhook_duration.labels(source=source),
+            )
+            for source in SOURCES
+        }
 
     def observe(self, outcome: Outcome) -> None:
         """Count what a decision did: opens, open gauge, time-to-* at transitions."""

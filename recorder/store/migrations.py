@@ -11,6 +11,19 @@ from importlib import resources
 _FILE_NAME = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
 
 SCHEMA_MIGRATIONS_TABLE = "schema_migrations"
+# The bookkeeping table, created before the first migration; the dialects differ only
+# in the type and default of the time it was applied at.
+CREATE_SCHEMA_MIGRATIONS = {
+    "postgres": "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    "version integer PRIMARY KEY, name text NOT NULL, "
+    "applied_at timestamptz NOT NULL DEFAULT now())",
+    "sqlite": "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+    "applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))",
+}
+SELECT_APPLIED = "SELECT version FROM schema_migrations"
+# PostgreSQL's placeholders (SQLite's through recorder.store.statements.for_sqlite).
+INSERT_APPLIED = "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,7 @@ class IncidentStore(Protocol):
         *,
         link_key: str | None = None,
         choose: Choose | None = None,
+        size: int = 0,
     ) -> Outcome:
         """In one transaction: lock the key, look up the newest incident with that
         correlation key (open or resolved, alerts included) and, with `link_key` (the
@@ -91,7 +92,12 @@ class IncidentStore(Protocol):
         load it with its alerts, call `decide` with it (None: nothing to join), persist
         its outcome, commit. Concurrent calls for the same key are serialized, so exactly
         one of them can open an incident. The link key is locked first, then the
-        correlation keys (the same order as `record_page`: no deadlock)."""
+        correlation keys (the same order as `record_page`: no deadlock).
+
+        `size` is how many alerts the event carries: for a big event (or a big incident)
+        building the alert states, `decide` and building the write run in a worker thread
+        while the transaction awaits them, so the event loop keeps serving
+        (recorder.store.offload). `decide` and `choose` must therefore be pure."""
 
     async def update(self, incident_id: str, decide: DecideExisting) -> Outcome:
         """Like `record`, for an existing incident by id. Raises IncidentNotFound."""

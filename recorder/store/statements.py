@@ -14,9 +14,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from recorder.core.incident import Incident, IncidentStatus
+from recorder.core.incident import Incident, IncidentStatus, Outcome
 from recorder.core.join import JOIN_LOOKUP_LIMIT
 from recorder.store.codec import (
+    DELIVERY_COLUMNS,
     FAILURE_COLUMNS,
     INCIDENT_COLUMNS,
     LIST_AFTER_CURSOR,
@@ -25,7 +26,7 @@ from recorder.store.codec import (
     decode_cursor,
     encode_cursor,
 )
-from recorder.store.protocol import IncidentPage
+from recorder.store.protocol import IncidentPage, PageDelivery
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
@@ -45,9 +46,25 @@ SILENCE_APPLIED = "SELECT 1 FROM incident_silences WHERE incident_id = $1 AND si
 INSERT_SILENCE = (
     "INSERT INTO incident_silences (incident_id, silence_id, applied_at) VALUES ($1, $2, $3)"
 )
+INSERT_DELIVERY = (
+    f"INSERT INTO pagerduty_deliveries ({', '.join(DELIVERY_COLUMNS)}) "
+    f"VALUES ({', '.join(f'${n}' for n in range(1, len(DELIVERY_COLUMNS) + 1))})"
+    " ON CONFLICT (event_id) DO NOTHING"
+)
 UPDATE_DELIVERY = (
     "UPDATE pagerduty_deliveries SET incident_id = $2, outcome = $3 WHERE event_id = $1"
 )
+
+
+def delivery_result(delivery: PageDelivery, outcome: Outcome) -> tuple[str, str | None, str]:
+    """`UPDATE_DELIVERY`'s parameters once the event's outcome is written: stored on its
+    incident, or unmatched when the outcome has none."""
+    incident = outcome.incident
+    if incident is None:
+        return (delivery.event_id, None, "unmatched")
+    return (delivery.event_id, incident.id, "stored")
+
+
 SELECT_LAST_SAMPLES = (
     "SELECT signal, max(at) AS at FROM samples WHERE incident_id = $1 GROUP BY signal"
 )

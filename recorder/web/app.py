@@ -23,7 +23,7 @@ from recorder.store.errors import StorageMisconfigured, StoreError
 from recorder.store.factory import open_store
 from recorder.store.protocol import Store
 from recorder.web import api, charts, draining, health, openapi, pages, samples
-from recorder.web.identifiers import identifier_gate
+from recorder.web.identifiers import check_identifiers
 from recorder.web.inflight import Draining
 from recorder.web.keys import (
     BODY_PARSER,
@@ -50,10 +50,13 @@ STATIC = Path(__file__).parent / "static"
 
 
 @web.middleware
-async def storage_gate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Answer 503 quickly on storage paths until storage has come up once."""
-    if request.path.startswith(_NEEDS_STORAGE):
-        request.app[STORAGE_STATE].require(request.app[STORE].backend)
+async def request_gate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Before any handler: 404 for path identifiers nothing can have, then 503 quickly on
+    storage paths until storage has come up once."""
+    check_identifiers(request)
+    state = request.app[STORAGE_STATE]
+    if not state.ready and request.path.startswith(_NEEDS_STORAGE):
+        state.require(request.app[STORE].backend)
     return await handler(request)
 
 
@@ -73,7 +76,7 @@ def create_app(
     that fails the app still serves, answers 503 on storage paths and keeps retrying.
     """
     app = web.Application(
-        middlewares=[problems_and_access_log, draining.drain_gate, identifier_gate, storage_gate],
+        middlewares=[problems_and_access_log, draining.drain_gate, request_gate],
         client_max_size=settings.body_limit,
     )
     store = store or open_store(settings.database_url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import kubernetes_validate
 import pytest
@@ -132,6 +133,23 @@ def test_deployment_environment_follows_the_contract() -> None:
     assert mounts["config"]["readOnly"] is True
     assert volumes["config"]["configMap"]["name"] == resource("configmap.yaml")["metadata"]["name"]
     assert config_path.name in resource("configmap.yaml")["data"]
+
+
+def test_deployment_reaches_the_operators_prometheus_and_alertmanager() -> None:
+    """Sampling and silences both point at the Prometheus Operator's default Services, in
+    one namespace: without RECORDER_ALERTMANAGER_URL silences would never acknowledge."""
+    variables = env()
+    prometheus = urlsplit(variables["RECORDER_PROMETHEUS_URL"]["value"])
+    alertmanager = urlsplit(variables["RECORDER_ALERTMANAGER_URL"]["value"])
+    assert (prometheus.scheme, prometheus.port) == ("http", 9090)
+    assert (alertmanager.scheme, alertmanager.port) == ("http", 9093)
+    prometheus_service, namespace, *_ = (prometheus.hostname or "").split(".")
+    alertmanager_service, alertmanager_namespace, *_ = (alertmanager.hostname or "").split(".")
+    assert (prometheus_service, alertmanager_service) == (
+        "prometheus-operated",
+        "alertmanager-operated",
+    )
+    assert alertmanager_namespace == namespace
 
 
 def test_deployment_reads_every_secret_from_the_secret() -> None:

@@ -12,11 +12,11 @@ import pytest
 from recorder.core.events import AlertStatus
 from recorder.core.incident import AlertText, IncidentStatus
 from recorder.prometheus.failures import FailureCause, SamplingFailure
-from recorder.store import postgres as postgres_store
-from recorder.store import sqlite as sqlite_store
 from recorder.store.errors import IncidentNotFound
 from recorder.store.migrations import Migration, load_migrations
+from recorder.store.postgres import schema as postgres_store
 from recorder.store.protocol import Store
+from recorder.store.sqlite import schema as sqlite_store
 from tests.store.builders import T0, append, at, make_alert, make_incident, open_if_absent
 from tests.store.conftest import OpenStore
 

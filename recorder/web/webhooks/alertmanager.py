@@ -8,7 +8,7 @@ from aiohttp import web
 
 from alert_adapters.versions import parse_alert_webhook
 from recorder.web.access import require_bearer
-from recorder.web.intake import counted_delivery, read_limited, require_json
+from recorder.web.intake import counted_delivery, delivery_answer, read_limited, require_json
 from recorder.web.keys import BODY_PARSER, LOG_FIELDS, METRICS, RECORDING, SETTINGS
 
 
@@ -32,4 +32,4 @@ async def record_alert_webhook(request: web.Request, source: str, realm: str) ->
         delivery.outcome = "stored" if any(o.changed for o in outcomes) else "duplicate"
         ids = sorted({o.incident.id for o in outcomes if o.incident is not None})
         request[LOG_FIELDS].update(source=source, outcome=delivery.outcome, incidents=ids)
-        return web.json_response({"status": delivery.outcome, "incidents": ids})
+        return delivery_answer(delivery.outcome, ids)

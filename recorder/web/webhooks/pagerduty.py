@@ -15,7 +15,7 @@ from alert_adapters.signature import verify_pagerduty_signature
 from recorder.core.paging import PagingPolicy
 from recorder.settings import Settings
 from recorder.web.auth import basic_auth_matches
-from recorder.web.intake import counted_delivery, read_limited, require_json
+from recorder.web.intake import counted_delivery, delivery_answer, read_limited, require_json
 from recorder.web.keys import BODY_PARSER, LOG_FIELDS, METRICS, RECORDING, SETTINGS
 from recorder.web.problems import Problem
 
@@ -112,4 +112,4 @@ async def pagerduty_webhook(request: web.Request) -> web.Response:
             event_types=[e.event_type for e in events],
             webhook_id=webhook_id,
         )
-        return web.json_response({"status": delivery.outcome, "incidents": ids})
+        return delivery_answer(delivery.outcome, ids)
