@@ -24,11 +24,14 @@ from alert_adapters.limits import (
     text_problem,
     utc_instant,
 )
+from recorder.core.events import AlertStatus
 
 # Go's zero time.Time, which Alertmanager sends as endsAt of every alert still firing.
 GO_ZERO_TIME = "0001-01-01T00:00:00Z"
 _ZERO_INSTANT = datetime(1, 1, 1, tzinfo=UTC)
 _EXCESS_FRACTION = re.compile(r"(\.\d{6})\d+")
+# An alert's validated `status` to its enum member (a dict is quicker than the call).
+STATUSES: Mapping[str, AlertStatus] = {status.value: status for status in AlertStatus}
 TIME_PROBLEM = "not an RFC 3339 timestamp with a UTC offset"
 _ZERO_START_PROBLEM = "is Go's zero time (0001-01-01T00:00:00Z): the alert has no start time"
 
@@ -97,19 +100,27 @@ def check_strings(
 def read_instant(text: str, at: str, problems: ProblemList, *, start: bool) -> datetime | None:
     """The UTC instant `text` names, or None: after adding a problem, or for an end at
     Go's zero time (the alert still fires). Go's zero time is no start: a problem."""
-    parsed = parse_time(text) if len(text) <= TIMESTAMP_MAX_CHARS else TIME_PROBLEM
-    if isinstance(parsed, str):
-        problems.add(at, parsed)
-        return None
-    if parsed == _ZERO_INSTANT:
+    instant = _utc_instant(text) if len(text) <= TIMESTAMP_MAX_CHARS else TIME_PROBLEM
+    if instant is None:
         if start:
             problems.add(at, _ZERO_START_PROBLEM)
         return None
-    instant = utc_instant(parsed)
     if isinstance(instant, str):
         problems.add(at, instant)
         return None
     return instant
+
+
+@lru_cache(maxsize=4096)
+def _utc_instant(text: str) -> datetime | str | None:
+    """The UTC instant `text` names, None for Go's zero time, or the problem with it
+    (cached like parse_time)."""
+    parsed = parse_time(text)
+    if isinstance(parsed, str):
+        return parsed
+    if parsed == _ZERO_INSTANT:
+        return None
+    return utc_instant(parsed)
 
 
 @lru_cache(maxsize=4096)

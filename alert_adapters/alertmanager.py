@@ -9,14 +9,34 @@ from typing_extensions import TypedDict  # pydantic needs this one on Python < 3
 
 from alert_adapters.alert_body import (
     GO_ZERO_TIME,
+    STATUSES,
     check_map_sizes,
     check_strings,
     read_instant,
 )
 from alert_adapters.errors import ProblemList, UnsupportedVersion
 from alert_adapters.fingerprint import label_fingerprint
-from alert_adapters.json_document import decode_document
-from recorder.core.events import AlertEvent, AlertNotification, AlertStatus
+from alert_adapters.json_document import decode_document, is_value_dense
+from alert_adapters.limits import (
+    ANNOTATION_NAME_MAX_BYTES,
+    ANNOTATION_VALUE_MAX_BYTES,
+    FINGERPRINT_MAX_BYTES,
+    GROUP_KEY_MAX_BYTES,
+    LABEL_NAME_MAX_BYTES,
+    LABEL_VALUE_MAX_BYTES,
+    TEXT_MAX_BYTES,
+)
+from alert_adapters.whole_body import (
+    EXACT,
+    LOOSE,
+    alert_list,
+    fast_schema,
+    map_pairs,
+    string_map,
+    text,
+    validate_whole,
+)
+from recorder.core.events import AlertEvent, AlertNotification
 
 SOURCE = "Alertmanager"
 SUPPORTED_VERSION = "4"
@@ -62,6 +82,46 @@ _MESSAGE = TypeAdapter(_Message)
 _ALERT = TypeAdapter(_Alert)
 
 
+def fast_message_schema(scale: int) -> Any:
+    """_Message with the storage limits in it and every known field named, for
+    alert_adapters.whole_body (`scale`: EXACT or LOOSE)."""
+    labels = string_map(LABEL_NAME_MAX_BYTES, LABEL_VALUE_MAX_BYTES, scale)
+    annotations = string_map(ANNOTATION_NAME_MAX_BYTES, ANNOTATION_VALUE_MAX_BYTES, scale)
+    alert = fast_schema(
+        "_FastAlert",
+        {"status": Literal["firing", "resolved"], "labels": labels, "startsAt": str},
+        {
+            "annotations": annotations,
+            "endsAt": str,
+            "generatorURL": text(TEXT_MAX_BYTES, scale),
+            "fingerprint": text(FINGERPRINT_MAX_BYTES, scale),
+        },
+    )
+    return fast_schema(
+        "_FastMessage",
+        {
+            "version": Literal["4"],
+            "groupKey": text(GROUP_KEY_MAX_BYTES, scale),
+            "alerts": alert_list(alert),
+        },
+        {
+            "receiver": text(TEXT_MAX_BYTES, scale),
+            "groupLabels": labels,
+            "commonLabels": labels,
+            "commonAnnotations": annotations,
+            "externalURL": text(TEXT_MAX_BYTES, scale),
+            "truncatedAlerts": Annotated[int, Field(ge=0, le=2**31 - 1)],
+            # Sent, and ignored by the recorder (see _Message).
+            "status": str,
+            "notification_reason": str,  # Alertmanager 0.32
+            "routeLabels": dict[str, str],  # Alertmanager 0.34
+        },
+    )
+
+
+_FAST = {scale: TypeAdapter(fast_message_schema(scale)) for scale in (EXACT, LOOSE)}
+
+
 def parse_alertmanager(body: bytes) -> AlertNotification:
     """Validate one Alertmanager webhook body and normalize it.
 
@@ -79,7 +139,36 @@ def parse_alertmanager(body: bytes) -> AlertNotification:
             `startsAt`) or that storage cannot hold (NUL characters, values over the
             limits).
     """
+    if not is_value_dense(body):
+        found = validate_whole(body, _FAST)
+        if found is not None:
+            notification = read_valid_alertmanager(*found)
+            if notification is not None:
+                return notification
     return read_alertmanager(decode_document(body, SOURCE))
+
+
+def read_valid_alertmanager(document: Any, pairs_in_body: int) -> AlertNotification | None:
+    """The notification of a body alert_adapters.whole_body validated, or None when it
+    needs the careful path: a repeated key (fewer pairs here than `pairs_in_body`), or a
+    time out of range."""
+    pairs = len(document) + map_pairs(
+        document.get("groupLabels"),
+        document.get("commonLabels"),
+        document.get("commonAnnotations"),
+        document.get("routeLabels"),
+    )
+    problems = ProblemList()
+    alerts: list[AlertEvent] = []
+    for alert in document["alerts"]:
+        pairs += len(alert) + len(alert["labels"]) + len(alert.get("annotations", ()))
+        event = _event(alert, "alerts", problems)
+        if event is None:
+            return None
+        alerts.append(event)
+    if pairs != pairs_in_body:
+        return None
+    return _notification(document, alerts)
 
 
 def read_alertmanager(document: Any) -> AlertNotification:
@@ -108,6 +197,10 @@ def read_alertmanager(document: Any) -> AlertNotification:
         if event is not None:
             alerts.append(event)
     problems.raise_if_any(SOURCE)
+    return _notification(document, alerts)
+
+
+def _notification(document: Any, alerts: list[AlertEvent]) -> AlertNotification:
     return AlertNotification(
         source=SOURCE,
         receiver=document.get("receiver", ""),
@@ -134,6 +227,14 @@ def _alert_event(alert: Any, at: str, problems: ProblemList) -> AlertEvent | Non
     # types: use them rather than the validated copy (half the objects for the GC).
     before = len(problems.lines)
     check_strings(alert, at, problems)
+    event = _event(alert, at, problems)
+    return event if len(problems.lines) == before else None
+
+
+def _event(alert: Any, at: str, problems: ProblemList) -> AlertEvent | None:
+    """The event of an alert whose types and strings are valid, or None after adding a
+    problem with its times."""
+    before = len(problems.lines)
     starts_at = read_instant(alert["startsAt"], f"{at}.startsAt", problems, start=True)
     ends_raw = alert.get("endsAt", GO_ZERO_TIME)
     ends_at = read_instant(ends_raw, f"{at}.endsAt", problems, start=False)
@@ -141,7 +242,7 @@ def _alert_event(alert: Any, at: str, problems: ProblemList) -> AlertEvent | Non
         return None
     return AlertEvent(
         fingerprint=alert.get("fingerprint") or label_fingerprint(alert["labels"]),
-        status=AlertStatus(alert["status"]),
+        status=STATUSES[alert["status"]],
         starts_at=starts_at,
         ends_at=ends_at,
         labels=alert["labels"],

@@ -21,6 +21,7 @@ from typing_extensions import TypedDict  # pydantic needs this one on Python < 3
 from alert_adapters.alert_body import (
     GO_ZERO_TIME,
     MAPS,
+    STATUSES,
     TEXTS,
     check_map_sizes,
     check_strings,
@@ -28,9 +29,29 @@ from alert_adapters.alert_body import (
 )
 from alert_adapters.errors import PayloadNotJSON, ProblemList, UnsupportedVersion
 from alert_adapters.fingerprint import label_fingerprint
-from alert_adapters.json_document import decode_document
-from alert_adapters.limits import LABEL_NAME_MAX_BYTES, TEXT_MAX_BYTES, text_problem
-from recorder.core.events import AlertEvent, AlertNotification, AlertStatus
+from alert_adapters.json_document import decode_document, is_value_dense
+from alert_adapters.limits import (
+    ANNOTATION_NAME_MAX_BYTES,
+    ANNOTATION_VALUE_MAX_BYTES,
+    FINGERPRINT_MAX_BYTES,
+    GROUP_KEY_MAX_BYTES,
+    LABEL_NAME_MAX_BYTES,
+    LABEL_VALUE_MAX_BYTES,
+    TEXT_MAX_BYTES,
+    text_problem,
+)
+from alert_adapters.whole_body import (
+    EXACT,
+    LOOSE,
+    alert_list,
+    fast_schema,
+    map_pairs,
+    number_map,
+    string_map,
+    text,
+    validate_whole,
+)
+from recorder.core.events import AlertEvent, AlertNotification
 
 SOURCE = "Grafana"
 SUPPORTED_VERSION = "1"
@@ -95,6 +116,54 @@ _MAPS = {**MAPS, "values": (LABEL_NAME_MAX_BYTES, 0)}
 _STRING_MAPS = MAPS
 
 
+def fast_message_schema(scale: int) -> Any:
+    """_Message with the storage limits in it and every known field named, for
+    alert_adapters.whole_body (`scale`: EXACT or LOOSE)."""
+    labels = string_map(LABEL_NAME_MAX_BYTES, LABEL_VALUE_MAX_BYTES, scale) | None
+    annotations = string_map(ANNOTATION_NAME_MAX_BYTES, ANNOTATION_VALUE_MAX_BYTES, scale) | None
+    values = number_map(LABEL_NAME_MAX_BYTES, scale) | None
+    url = text(TEXT_MAX_BYTES, scale)
+    alert = fast_schema(
+        "_FastAlert",
+        {"status": Literal["firing", "resolved"], "labels": labels, "startsAt": str},
+        {
+            "annotations": annotations,
+            "endsAt": str,
+            "generatorURL": url,
+            "fingerprint": text(FINGERPRINT_MAX_BYTES, scale),
+            "values": values,
+            "valueString": text(TEXT_MAX_BYTES, scale),
+            **{field: url for _, field in _LINK_FIELDS},
+            "orgId": int,  # sent by Grafana 11 and later, ignored
+        },
+    )
+    return fast_schema(
+        "_FastMessage",
+        {
+            "version": Literal["1"],
+            "groupKey": text(GROUP_KEY_MAX_BYTES, scale),
+            "alerts": alert_list(alert),
+        },
+        {
+            "receiver": text(TEXT_MAX_BYTES, scale),
+            "groupLabels": labels,
+            "commonLabels": labels,
+            "commonAnnotations": annotations,
+            "externalURL": text(TEXT_MAX_BYTES, scale),
+            "truncatedAlerts": Annotated[int, Field(ge=0, le=2**31 - 1)] | None,
+            # Sent, and ignored by the recorder (see _Message).
+            "status": str,
+            "orgId": int,
+            "title": str,
+            "state": str,
+            "message": str,
+        },
+    )
+
+
+_FAST = {scale: TypeAdapter(fast_message_schema(scale)) for scale in (EXACT, LOOSE)}
+
+
 class LegacyGrafanaPayload(UnsupportedVersion):
     """A legacy Grafana alerting (Grafana 7 and earlier) body (HTTP 400)."""
 
@@ -128,7 +197,35 @@ def parse_grafana(body: bytes) -> AlertNotification:
         PayloadInvalid: JSON that breaks the version 1 schema, or that storage cannot
             hold (as for Alertmanager).
     """
+    if not is_value_dense(body):
+        found = validate_whole(body, _FAST)
+        if found is not None:
+            notification = read_valid_grafana(*found)
+            if notification is not None:
+                return notification
     return read_grafana(decode_document(body, SOURCE))
+
+
+def read_valid_grafana(document: Any, pairs_in_body: int) -> AlertNotification | None:
+    """The notification of a body alert_adapters.whole_body validated, or None when it
+    needs the careful path (see alertmanager.read_valid_alertmanager)."""
+    pairs = len(document) + map_pairs(
+        document.get("groupLabels"), document.get("commonLabels"), document.get("commonAnnotations")
+    )
+    external_url = document.get("externalURL", "")
+    problems = ProblemList()
+    alerts: list[AlertEvent] = []
+    for alert in document["alerts"]:
+        pairs += len(alert) + map_pairs(
+            alert["labels"], alert.get("annotations"), alert.get("values")
+        )
+        event = _event(alert, "alerts", external_url, problems)
+        if event is None:
+            return None
+        alerts.append(event)
+    if pairs != pairs_in_body:
+        return None
+    return _notification(document, external_url, alerts)
 
 
 def read_grafana(document: Any) -> AlertNotification:
@@ -160,6 +257,10 @@ def read_grafana(document: Any) -> AlertNotification:
         if event is not None:
             alerts.append(event)
     problems.raise_if_any(SOURCE)
+    return _notification(document, external_url, alerts)
+
+
+def _notification(document: Any, external_url: str, alerts: list[AlertEvent]) -> AlertNotification:
     return AlertNotification(
         source=SOURCE,
         receiver=document.get("receiver", ""),
@@ -191,6 +292,14 @@ def _alert_event(
         problem = text_problem(ref, LABEL_NAME_MAX_BYTES)
         if problem is not None:
             problems.add(f"{at}.values", f"a query ref {problem}")
+    event = _event(alert, at, external_url, problems)
+    return event if len(problems.lines) == before else None
+
+
+def _event(alert: Any, at: str, external_url: str, problems: ProblemList) -> AlertEvent | None:
+    """The event of an alert whose types and strings are valid, or None after adding a
+    problem with its times."""
+    before = len(problems.lines)
     starts_at = read_instant(alert["startsAt"], f"{at}.startsAt", problems, start=True)
     ends_at = read_instant(alert.get("endsAt", GO_ZERO_TIME), f"{at}.endsAt", problems, start=False)
     if starts_at is None or len(problems.lines) > before:
@@ -198,7 +307,7 @@ def _alert_event(
     labels = alert["labels"] or {}
     return AlertEvent(
         fingerprint=alert.get("fingerprint") or label_fingerprint(labels),
-        status=AlertStatus(alert["status"]),
+        status=STATUSES[alert["status"]],
         starts_at=starts_at,
         ends_at=ends_at,
         labels=labels,

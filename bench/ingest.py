@@ -14,7 +14,11 @@ Bodies are Alertmanager v4 notifications of 1 or 50 alerts. "unique" gives every
 a group of its own (a new incident each time); "repeated" sends one body again and again
 (the duplicate path: lock, load, commit, nothing written). Prints requests/s, alerts/s,
 p50/p99 latency per server, then the recorder's share of the ceiling per shape: the
-rounds alternate the two servers shape by shape, and the share is the median of rounds.
+rounds alternate the servers shape by shape, and the share is the median of rounds.
+
+`--shape 1u` (repeatable: 1u, 1r, 50u, 50r) runs only those shapes. `--compare DIR`
+also runs the recorder from the source tree DIR (e.g. `git archive main | tar -x -C
+DIR`), alternating with the others, so two builds get their shares in one run.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,7 +162,9 @@ def run_wrk(
 @contextlib.contextmanager
 def server(cmd: list[str], port: int, env: dict[str, str], log_path: Path) -> Iterator[str]:
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log, stderr=log)
+        proc = subprocess.Popen(
+            cmd, env={**os.environ, **env}, stdout=log, stderr=log, cwd=env.get("BENCH_CWD")
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -199,12 +205,23 @@ def recorder_cmd(port: int, database_url: str) -> tuple[list[str], dict[str, str
     return cmd, env
 
 
+def recorder_from(src: Path) -> Callable[[int, str], tuple[list[str], dict[str, str]]]:
+    """The recorder of another source tree (its modules first on the path)."""
+
+    def build(port: int, database_url: str) -> tuple[list[str], dict[str, str]]:
+        cmd, env = recorder_cmd(port, database_url)
+        return cmd, {**env, "PYTHONPATH": str(src), "BENCH_CWD": str(src)}
+
+    return build
+
+
 def baseline_cmd(port: int, database_url: str) -> tuple[list[str], dict[str, str]]:
     cmd = [sys.executable, str(Path(__file__).with_name("baseline_server.py")), str(port)]
     return cmd, {"BENCH_DSN": database_url}
 
 
 SHAPES = [(1, True), (1, False), (50, True), (50, False)]
+SHAPE_NAMES = {f"{a}{'u' if u else 'r'}": (a, u) for a, u in SHAPES}
 
 
 def report_line(name: str, alerts: int, unique: bool, r: Result) -> None:
@@ -222,12 +239,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--dsn", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument(
+        "--shape", action="append", choices=list(SHAPE_NAMES), help="default: all four"
+    )
+    parser.add_argument("--compare", type=Path, help="also run the recorder of this tree")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench/ingest.py needs wrk: apt-get install wrk")
 
-    servers = {"ceiling (asyncpg)": baseline_cmd, "recorder postgres": recorder_cmd}
-    ratios: dict[tuple[int, bool], list[float]] = {shape: [] for shape in SHAPES}
+    shapes = [SHAPE_NAMES[name] for name in args.shape] if args.shape else SHAPES
+    servers: dict[str, Callable[[int, str], tuple[list[str], dict[str, str]]]] = {
+        "ceiling (asyncpg)": baseline_cmd,
+        "recorder postgres": recorder_cmd,
+    }
+    if args.compare is not None:
+        servers["recorder compared"] = recorder_from(args.compare.resolve())
+    recorders = [name for name in servers if name.startswith("recorder")]
+    ratios = {(name, *shape): [] for name in recorders for shape in shapes}
     best: dict[tuple[str, int, bool], Result] = {}
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         workdir = Path(tmp)
@@ -235,7 +263,7 @@ def main() -> None:
         for name, build in servers.items():
             port = free_port()
             cmd, env = build(port, asyncio.run(fresh_schema(args.dsn)))
-            log = workdir / f"{name.split(maxsplit=1)[0]}.log"
+            log = workdir / f"{name.replace(' ', '-')}.log"
             urls[name] = stack.enter_context(server(cmd, port, env, log)) + (
                 "/webhooks/alertmanager"
             )
@@ -245,7 +273,7 @@ def main() -> None:
         # load touches both sides of each ratio alike.
         for round_no in range(args.rounds):
             print(f"round {round_no + 1} of {args.rounds}", flush=True)
-            for alerts, unique in SHAPES:
+            for alerts, unique in shapes:
                 results = {}
                 for name, url in urls.items():
                     r = run_wrk(
@@ -261,23 +289,26 @@ def main() -> None:
                     key = (name, alerts, unique)
                     if key not in best or r.rps > best[key].rps:
                         best[key] = r
-                ceiling, recorder = results.values()
-                ratios[(alerts, unique)].append(recorder.rps / ceiling.rps)
+                for name in recorders:
+                    share = results[name].rps / results["ceiling (asyncpg)"].rps
+                    ratios[(name, alerts, unique)].append(share)
 
-    print(
-        f"\n| PostgreSQL, wrk c={args.connections}, {args.rounds} rounds of {args.seconds:g} s "
-        "| ceiling req/s (best) | recorder req/s (best) | share (median of rounds) "
-        "| recorder p99 (best round) |"
-    )
-    print("|---|---|---|---|---|")
-    for alerts, unique in SHAPES:
-        c = best[("ceiling (asyncpg)", alerts, unique)]
-        r = best[("recorder postgres", alerts, unique)]
-        share = statistics.median(ratios[(alerts, unique)])
+    for name in recorders:
         print(
-            f"| {alerts} alert{'s' if alerts > 1 else ''}, {'unique' if unique else 'repeated'} "
-            f"| {c.rps:.0f} | {r.rps:.0f} | {share:.2f} | {r.p99_ms:.1f} ms |"
+            f"\n{name}\n| PostgreSQL, wrk c={args.connections}, {args.rounds} rounds of "
+            f"{args.seconds:g} s | ceiling req/s (best) | recorder req/s (best) "
+            "| share (median of rounds) | recorder p99 (best round) |"
         )
+        print("|---|---|---|---|---|")
+        for alerts, unique in shapes:
+            c = best[("ceiling (asyncpg)", alerts, unique)]
+            r = best[(name, alerts, unique)]
+            share = statistics.median(ratios[(name, alerts, unique)])
+            print(
+                f"| {alerts} alert{'s' if alerts > 1 else ''}, "
+                f"{'unique' if unique else 'repeated'} "
+                f"| {c.rps:.0f} | {r.rps:.0f} | {share:.2f} | {r.p99_ms:.1f} ms |"
+            )
     print("\ntargets: share >= 0.60 (1 alert) and >= 0.75 (50 alerts); p99 < 25 ms")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 import structlog
 
@@ -22,7 +22,11 @@ from recorder.core.silences import Silence, decide_silence
 from recorder.ids import new_incident_id
 from recorder.metrics import RecorderMetrics
 from recorder.settings_snapshot import frozen_severity_map
-from recorder.store.protocol import DecideExisting, PageDelivery, Store
+from recorder.store.protocol import DecideExisting, IncidentWrites, PageDelivery, PagingLog
+
+
+class IngestStore(IncidentWrites, PagingLog, Protocol):
+    """What recording events needs of storage: incident writes and the paging log."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +42,7 @@ class Recording:
 
     def __init__(
         self,
-        store: Store,
+        store: IngestStore,
         *,
         policy: Policy,
         correlate_by: Sequence[str],

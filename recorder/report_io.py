@@ -6,16 +6,18 @@ input (recorder.report.ReportInput) and renders it. Nothing here imports recorde
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
+from typing import Protocol
 from urllib.parse import quote
 
-from recorder.core.incident import IncidentView
-from recorder.core.timeline import full_timeline
+from recorder.core.incident import AlertState, IncidentView, TimelineEntry
+from recorder.core.timeline import alert_entries
 from recorder.evidence.figures import Evidence
 from recorder.evidence.incident import (
+    ENTRY_AT,
     build_derived_entries,
     build_incident_evidence,
     merge_timeline,
@@ -29,13 +31,13 @@ from recorder.report import (
     SignalTable,
     build_report,
     render_markdown,
-    report_to_json,
+    report_json_text,
 )
 from recorder.report.charts import build_chart, build_charts
 from recorder.report.html import render_report_html
 from recorder.report.model import AffectedService
 from recorder.settings import Settings
-from recorder.store.protocol import Store
+from recorder.store.protocol import IncidentReads, SampleReads
 
 FORMATS = {
     "markdown": "text/markdown",
@@ -43,6 +45,13 @@ FORMATS = {
     "html": "text/html",
 }
 RELATED_LIMIT = 10
+
+
+class ReportStore(IncidentReads, SampleReads, Protocol):
+    """What a report reads from storage: the incident, its timeline and related
+    incidents, and what was (or could not be) sampled for it."""
+
+
 TABLE_ROWS = 6
 Samples = Mapping[str, Sequence[tuple[datetime, float]]]
 NO_PROMETHEUS = "no Prometheus configured: set RECORDER_PROMETHEUS_URL"
@@ -86,7 +95,8 @@ def sample_rows(
     if len(samples) <= limit:
         return list(samples)
     at_alert = next((i for i, (at, _) in enumerate(samples) if at >= started_at), 0)
-    peak = max(range(len(samples)), key=lambda i: samples[i][1])
+    values = list(map(itemgetter(1), samples))
+    peak = values.index(max(values))  # the first index holding the maximum, as max() meets it
     picked = {0, len(samples) - 1, at_alert, peak}
     step = (len(samples) - 1) / (limit - 1)
     for k in range(limit):
@@ -143,7 +153,7 @@ def build_evidence_for(
 
 
 async def load_report_input(
-    store: Store,
+    store: ReportStore,
     settings: Settings,
     incident_id: str,
     now: datetime,
@@ -156,7 +166,7 @@ async def load_report_input(
     view = await store.load(incident_id)
     # A resolved incident's figures follow the settings it resolved under.
     settings = settings.with_figure_snapshot(view.incident.figure_settings)
-    timeline = full_timeline(await store.load_timeline(incident_id), view.alerts.values())
+    timeline = report_timeline(await store.load_timeline(incident_id), view.alerts.values())
     related = await store.find_related(view.incident, limit=RELATED_LIMIT)
     if samples is None:
         samples = await store.load_samples(incident_id)
@@ -184,6 +194,16 @@ async def load_report_input(
     )
 
 
+def report_timeline(
+    stored: Sequence[TimelineEntry], alerts: Iterable[AlertState]
+) -> list[TimelineEntry]:
+    """`recorder.core.timeline.full_timeline` for a long timeline: alert entries first,
+    then stored ones, put in time order by one stable sort on the time alone, so at the
+    same instant alert entries still come first and each side keeps its own order. The
+    stored side comes in time order already, so the sort costs little more than a merge."""
+    return sorted([*alert_entries(alerts), *stored], key=ENTRY_AT)
+
+
 def _sampled_service(labels: Mapping[str, str], settings: Settings) -> AffectedService | None:
     """The service the signals are sampled for, when sampling is configured."""
     if settings.prometheus_url is None:
@@ -192,7 +212,7 @@ def _sampled_service(labels: Mapping[str, str], settings: Settings) -> AffectedS
     return None if found is None else AffectedService(found.label, found.value, sampled=True)
 
 
-async def load_signal_causes(store: Store, incident_id: str) -> dict[str, str]:
+async def load_signal_causes(store: ReportStore, incident_id: str) -> dict[str, str]:
     """Why each signal without samples has none: a label its query needs, or its failed
     queries (Prometheus unreachable, no series, ...), as the report states it."""
     return signal_causes(
@@ -201,7 +221,7 @@ async def load_signal_causes(store: Store, incident_id: str) -> dict[str, str]:
 
 
 async def render_chart(
-    store: Store, settings: Settings, incident_id: str, signal: str, now: datetime
+    store: ReportStore, settings: Settings, incident_id: str, signal: str, now: datetime
 ) -> str | None:
     """The SVG of one stored signal with the figures' warning level; None when the
     incident has no samples of `signal`."""
@@ -217,7 +237,7 @@ async def render_chart(
 
 
 async def render_report(
-    store: Store,
+    store: ReportStore,
     settings: Settings,
     incident_id: str,
     fmt: str = "markdown",
@@ -235,7 +255,7 @@ async def render_report(
     )
     report = build_report(data)
     if fmt == "json":
-        return json.dumps(report_to_json(report), separators=(",", ":")), FORMATS[fmt]
+        return report_json_text(report), FORMATS[fmt]
     if fmt == "html":
         charts = build_charts(data, samples)
         return render_report_html(report, data, charts=charts), FORMATS[fmt]

@@ -198,6 +198,16 @@ class IncidentView:
 
     incident: Incident
     alerts: Mapping[tuple[str, datetime], AlertState]
+    statuses: Mapping[tuple[str, datetime], AlertStatus] | None = None
+    """Each alert's status by key, when the store read them apart from `alerts` (whose
+    states it may then build only when first read): finding that a notification holds
+    only duplicates builds no state. None: taken from `alerts`."""
+
+    def alert_statuses(self) -> Mapping[tuple[str, datetime], AlertStatus]:
+        """Each alert's status by key."""
+        if self.statuses is not None:
+            return self.statuses
+        return {key: state.status for key, state in self.alerts.items()}
 
 
 @dataclass(frozen=True, slots=True)

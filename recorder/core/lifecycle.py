@@ -79,7 +79,7 @@ def decide_notification(
 
     The decision is the steps of `_STEPS`, applied in order to a `_Draft`.
     """
-    fresh = new_alert_events(view.alerts if view is not None else {}, notification.alerts)
+    fresh = new_alert_events(view.alert_statuses() if view is not None else {}, notification.alerts)
     if not fresh:
         return Outcome(incident=view.incident if view else None)
     draft = _Draft(

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from recorder.core.incident import TimelineEntry, TimelineKind
 from recorder.evidence.figures import Evidence, build_evidence
 from recorder.evidence.model import Thresholds
-from recorder.evidence.series import Sample
+from recorder.evidence.series import stored_samples
 
 DERIVED_SOURCE = "Prometheus samples"
+ENTRY_AT = operator.attrgetter("at")
 
 StoredSeries = Mapping[str, Sequence[tuple[datetime, float]]]
 
@@ -35,7 +37,7 @@ def build_incident_evidence(
     for a signal that has samples after all (its label appeared later) is dropped: the
     samples speak.
     """
-    series = {name: [Sample(at, value) for at, value in rows] for name, rows in samples.items()}
+    series = {name: stored_samples(rows) for name, rows in samples.items()}
     skipped = {name: why for name, why in (unsampled or {}).items() if not series.get(name)}
     end = resolved_at or now
     return build_evidence(
@@ -73,4 +75,4 @@ def merge_timeline(
     stored: Sequence[TimelineEntry], derived: Sequence[TimelineEntry]
 ) -> list[TimelineEntry]:
     """One timeline sorted by time; at equal times stored entries come first (stable)."""
-    return sorted([*stored, *derived], key=lambda entry: entry.at)
+    return sorted([*stored, *derived], key=ENTRY_AT)

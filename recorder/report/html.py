@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from recorder.report.model import Report, ReportInput
 from recorder.report.prompt_html import prompt_html
+from recorder.report.timeline_html import timeline_rows
 
 TEMPLATES = Path(__file__).parent / "templates"
 # The site's one stylesheet: the web pages serve it, the standalone report inlines it.
@@ -88,6 +89,7 @@ def make_environment(*directories: Path) -> jinja2.Environment:
     env.filters["prompt_html"] = prompt_html
     env.globals["field_labels"] = FIELD_LABELS
     env.globals["edit_groups"] = EDIT_GROUPS
+    env.globals["timeline_rows"] = partial(timeline_rows, slug_of=slug)
     return env
 
 

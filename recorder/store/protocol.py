@@ -72,8 +72,8 @@ class IncidentPage:
     next_cursor: str | None
 
 
-class IncidentStore(Protocol):
-    """Incidents, their alerts and timelines: written through decide callbacks, read back."""
+class IncidentWrites(Protocol):
+    """Incidents written through decide callbacks: what recording events needs."""
 
     async def record(
         self,
@@ -111,6 +111,10 @@ class IncidentStore(Protocol):
         `decide`, and when its outcome changes something, persist it and remember the
         silence as applied (at `now`). Raises IncidentNotFound."""
 
+
+class IncidentReads(Protocol):
+    """Incidents, their alerts and timelines read back: what the API and the report read."""
+
     async def load(self, incident_id: str) -> IncidentView:
         """One incident with its alerts. Raises IncidentNotFound."""
 
@@ -127,6 +131,10 @@ class IncidentStore(Protocol):
 
     async def count_open(self) -> int:
         """How many incidents are not resolved."""
+
+
+class IncidentStore(IncidentWrites, IncidentReads, Protocol):
+    """Incidents, their alerts and timelines: written through decide callbacks, read back."""
 
 
 class PagingLog(Protocol):
@@ -156,15 +164,25 @@ class PagingLog(Protocol):
         the event id was already recorded."""
 
 
-class SampleStore(Protocol):
+class SampleReads(Protocol):
+    """What was sampled for an incident, and why signals were not: what the report reads."""
+
+    async def load_samples(self, incident_id: str) -> dict[str, list[tuple[datetime, float]]]:
+        """Every stored sample of the incident, per signal, in time order."""
+
+    async def load_unsampled(self, incident_id: str) -> dict[str, str]:
+        """Signal name -> why it was not sampled, for the incident ({} when none)."""
+
+    async def load_sampling_failures(self, incident_id: str) -> list[SamplingFailure]:
+        """The incident's recorded sampling failures, by signal then cause ([] when none)."""
+
+
+class SampleStore(SampleReads, Protocol):
     """Samples, sampling leases and why signals were not sampled: what the sampler uses."""
 
     async def save_samples(self, incident_id: str, samples: Sequence[StoredSample]) -> int:
         """Store samples in one batch; a sample already stored for (incident, signal, at)
         is kept as it is. Returns how many were new."""
-
-    async def load_samples(self, incident_id: str) -> dict[str, list[tuple[datetime, float]]]:
-        """Every stored sample of the incident, per signal, in time order."""
 
     async def last_sample_times(self, incident_id: str) -> dict[str, datetime]:
         """The newest stored sample time per signal of the incident ({} when none)."""
@@ -196,18 +214,12 @@ class SampleStore(Protocol):
         """Record why `signal` cannot be sampled for the incident (replacing an older
         reason). Raises IncidentNotFound."""
 
-    async def load_unsampled(self, incident_id: str) -> dict[str, str]:
-        """Signal name -> why it was not sampled, for the incident ({} when none)."""
-
     async def save_sampling_failures(
         self, incident_id: str, failures: Sequence[SamplingFailure]
     ) -> None:
         """Add failures to the incident's record, one batch: per (signal, cause) the counts
         add up, the first failure stays the earliest, the last and the error text become
         the newest. Raises IncidentNotFound."""
-
-    async def load_sampling_failures(self, incident_id: str) -> list[SamplingFailure]:
-        """The incident's recorded sampling failures, by signal then cause ([] when none)."""
 
 
 class Store(IncidentStore, PagingLog, SampleStore, Protocol):

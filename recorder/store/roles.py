@@ -13,16 +13,20 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from recorder.core.incident import Outcome
+from recorder.core.incident import Incident, IncidentStatus, Outcome
 from recorder.core.join import direct_only
 from recorder.prometheus.failures import SamplingFailure
-from recorder.store.codec import DecodeTime, Row, load_mapping, merge_failures
+from recorder.store import statements
+from recorder.store.codec import DecodeTime, EncodeTime, Row, load_mapping, merge_failures
 from recorder.store.errors import NotMigrated
 from recorder.store.migrations import latest_version, migrated_through
 from recorder.store.protocol import (
     Choose,
     Decide,
+    IncidentPage,
     PageDelivery,
     SamplingTarget,
     StoredSample,
@@ -45,6 +49,44 @@ class SchemaRole(ABC):
     @abstractmethod
     async def _applied_versions(self) -> set[int]:
         """The versions recorded in schema_migrations (none when it does not exist)."""
+
+
+class ListRole(ABC):
+    """Listing incidents: the query, its page and the related incidents' pre-checks."""
+
+    # How the backend stores a time (for the list's cursor), and reads a label's value
+    # in SQL (`{}` standing for the label's name).
+    _encode_time: EncodeTime
+    _label_sql: str
+
+    async def list_incidents(
+        self, *, status: IncidentStatus | None, open_only: bool, limit: int, cursor: str | None
+    ) -> IncidentPage:
+        """Newest start first; `next_cursor` is None on the last page. Raises InvalidCursor."""
+        sql, params = statements.list_incidents_query(
+            status=status,
+            open_only=open_only,
+            limit=limit,
+            cursor=cursor,
+            encode_time=self._encode_time,
+        )
+        return statements.incident_page(await self._select_incidents(sql, params), limit)
+
+    async def find_related(self, incident: Incident, *, limit: int) -> list[Incident]:
+        """Earlier incidents sharing the alertname or service label, newest first."""
+        alertname = incident.labels.get("alertname")
+        service = incident.labels.get("service")
+        if limit < 1 or (alertname is None and service is None):
+            return []
+        sql = _related_sql(self._label_sql)
+        return await self._select_incidents(sql, [incident.id, alertname, service, limit])
+
+    @abstractmethod
+    async def _select_incidents(self, sql: str, params: Sequence[Any]) -> list[Incident]:
+        """The incidents a shared statement (`$n` placeholders) selects, in its order."""
+
+
+_related_sql = cache(statements.select_related)
 
 
 class RecordRole(ABC):

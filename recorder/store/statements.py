@@ -86,6 +86,16 @@ SELECT_FAILURES = (
 )
 
 
+def select_related(label: str) -> str:
+    """Earlier incidents than $1 sharing its alertname ($2) or service ($3) label, newest
+    first, at most $4. `label` is the dialect's expression for a label's value, `{}`
+    standing for its name."""
+    return (
+        f"{SELECT_INCIDENTS} WHERE id < $1 AND ({label.format('alertname')} = $2"
+        f" OR {label.format('service')} = $3) ORDER BY id DESC LIMIT $4"
+    )
+
+
 def list_incidents_query(
     *,
     status: IncidentStatus | None,

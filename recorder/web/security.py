@@ -11,7 +11,7 @@ import hmac
 import secrets
 from urllib.parse import urlsplit
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from recorder.report.html import export_style_hash
 from recorder.web.access import PAGE_SECRET, Session, session_for
@@ -58,6 +58,9 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "no-referrer")
+    raw = headers.get(hdrs.CONTENT_TYPE)
+    if raw is None or ("html" not in raw.lower() and "svg" not in raw.lower()):
+        return  # neither HTML nor SVG, without parsing the header (most answers are JSON)
     content_type = response.content_type
     if content_type == "text/html":
         headers.setdefault("Content-Security-Policy", html_policy(request))

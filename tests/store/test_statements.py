@@ -59,3 +59,13 @@ def test_a_bad_cursor_or_limit_is_refused() -> None:
         )
     with pytest.raises(ValueError, match="at least 1"):
         list_incidents_query(status=None, open_only=False, limit=0, cursor=None, encode_time=str)
+
+
+def test_related_incidents_are_selected_by_either_label_in_the_dialects_words() -> None:
+    """The dialect only says how a label's value is read; the rest is this statement."""
+    from recorder.store.statements import select_related
+
+    assert select_related("json_extract(labels, '$.{}')") == (
+        f"{SELECT_INCIDENTS} WHERE id < $1 AND (json_extract(labels, '$.alertname') = $2"
+        " OR json_extract(labels, '$.service') = $3) ORDER BY id DESC LIMIT $4"
+    )

@@ -26,7 +26,7 @@ from tests.web.hostile import (
     every_string_changed,
     read_everything,
 )
-from tests.web.live import LiveServer, live_server, watching_healthz
+from tests.web.live import HEALTHZ_BUDGET_SECONDS, LiveServer, live_server, watching_healthz
 
 Sent = list[tuple[str, int]]
 
@@ -52,15 +52,18 @@ def send(
     return answer.status
 
 
-def watched(server: LiveServer, act: Callable[[Sent], None], attempts: int = 3) -> Sent:
+def watched(
+    server: LiveServer, act: Callable[[Sent], None], attempts: int = 3, *, every_probe: bool = False
+) -> Sent:
     """Run `act` while /healthz is probed; then no answer may be a 5xx, every read
     endpoint must answer, and /healthz must have stayed under 100 ms.
 
     The suite shares two cores with other work, so a probe the OS did not schedule, or
     one that met a full garbage collection (it holds the GIL, whichever thread runs it),
     says little about the loop: 95 % of probes must stay within 100 ms plus what they took
-    idle just before, and none may take a second. A run that misses is measured again
-    (`act` must be repeatable): a blocked loop misses every time.
+    idle just before, and none may take a second. With `every_probe`, every probe must
+    take under 100 ms. A run that misses is measured again (`act` must be repeatable): a
+    blocked loop misses every time.
     """
     figures: list[str] = []
     for _ in range(attempts):
@@ -76,7 +79,9 @@ def watched(server: LiveServer, act: Callable[[Sent], None], attempts: int = 3) 
             f"p95 {watch.p95 * 1000:.0f} ms, worst {watch.worst * 1000:.0f} ms of "
             f"{len(watch.latencies)} probes (idle up to {max(watch.idle) * 1000:.0f} ms)"
         )
-        if watch.p95 < watch.budget and watch.worst < 1.0:
+        if every_probe and watch.worst < HEALTHZ_BUDGET_SECONDS:
+            return sent
+        if not every_probe and watch.p95 < watch.budget and watch.worst < 1.0:
             return sent
     raise AssertionError("/healthz was slow in every run: " + "; ".join(figures))
 
@@ -254,11 +259,17 @@ def big_group(alerts: int, *, break_last: bool) -> bytes:
 
 def test_healthz_is_fast_while_16_mib_bodies_are_parsed(server: LiveServer) -> None:
     """Three 16 MiB groups (all but the last alert valid) sent at once are parsed one at a
-    time off the loop: each is answered, and /healthz stays under 100 ms."""
+    time in a worker process: each is answered, and every /healthz probe takes under
+    100 ms.
+
+    The first big body starts the worker process (a new interpreter, on the same two
+    cores): it is sent before the probes, which measure the parsing, not the start.
+    """
     import threading
 
     body = big_group(10_000, break_last=True)
     assert 15 * 2**20 < len(body) <= 16 * 2**20
+    assert server.request("POST", "/webhooks/alertmanager", body).status == 422
     statuses: list[int] = []
 
     def post() -> None:
@@ -273,5 +284,5 @@ def test_healthz_is_fast_while_16_mib_bodies_are_parsed(server: LiveServer) -> N
             sender.join(120)
         sent += [("POST /webhooks/alertmanager (16 MiB)", status) for status in statuses]
 
-    watched(server, act)
+    watched(server, act, attempts=2, every_probe=True)
     assert statuses == [422, 422, 422]

@@ -47,3 +47,21 @@ async def test_an_undeclared_body_within_the_limit_is_stored(make_client: MakeCl
     assert status == 200
     assert answer["status"] == "stored"
     assert len(answer["incidents"]) == 1
+
+
+async def test_webhook_answers_carry_the_security_headers(make_client: MakeClient) -> None:
+    """JSON answers, accepted or refused, get nosniff and no-referrer and no page policy."""
+    client = await make_client()
+    sent = {"Content-Type": "application/json"}
+    ok = await client.post(
+        "/webhooks/alertmanager", data=fixture_bytes("alertmanager_firing.json"), headers=sent
+    )
+    refused = await client.post("/webhooks/alertmanager", data=b"{", headers=sent)
+    assert (ok.status, refused.status) == (200, 400)
+    assert ok.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    for resp in (ok, refused):
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        assert resp.headers["Referrer-Policy"] == "no-referrer"
+        assert "Content-Security-Policy" not in resp.headers
+        assert len(resp.headers["X-Request-Id"]) == 16

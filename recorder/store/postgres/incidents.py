@@ -59,7 +59,7 @@ class PostgresIncidents(RecordRole, PostgresPool):
                 timeout=VIEW_TIMEOUT,
             )
             assert row is not None  # the outer SELECT always yields one row
-            direct = None if row["id"] is None else await view_of(row)
+            direct = None if row["id"] is None else view_of(row)
             linked: tuple[Incident, ...] = ()
             if row["adoptable_ids"]:
                 rows = await conn.fetch(SELECT_BY_IDS, list(row["adoptable_ids"]))
@@ -131,7 +131,7 @@ class PostgresIncidents(RecordRole, PostgresPool):
                     raise IncidentNotFound(incident_id)
                 if row["correlation_key"] != key:
                     raise TargetMoved
-                return await work(conn, await view_of(row))
+                return await work(conn, view_of(row))
 
             try:
                 return await self._run(locked, begin=begin_locked(correlation_key))

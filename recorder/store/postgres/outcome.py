@@ -76,7 +76,8 @@ def write_outcome_sql(*, new_incident: bool) -> str:
     Foreign keys are checked at the end of the statement, so a new incident and its
     alerts go in together. A new incident has no alerts yet, so its alerts are plain
     inserts: ON CONFLICT's speculative insertion costs a third more on a 10,000-alert
-    storm. Otherwise each alert is an upsert.
+    storm. Otherwise each alert is an upsert. Both statements are pinned, as SQL, by
+    tests/store/test_assembled_sql.py.
     """
     alert_conflict = (
         ""

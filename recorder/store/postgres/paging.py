@@ -61,7 +61,7 @@ class PostgresPaging(PagingRole, PostgresPool):
             if link_key is not None:
                 rows = await conn.fetch(statements.SELECT_LINKED, link_key)
                 linked = tuple(build_incident(r, decode_utc) for r in rows)
-            return JoinLookup(None if row is None else await view_of(row), linked)
+            return JoinLookup(None if row is None else view_of(row), linked)
 
         for _attempt in range(TARGET_ATTEMPTS):
             target = target_of(pick(await self._run(read_lookup, begin=None)))

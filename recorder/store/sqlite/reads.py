@@ -2,68 +2,50 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import aiosqlite
 
-from recorder.core.incident import Incident, IncidentStatus, IncidentView, TimelineEntry
+from recorder.core.incident import Incident, IncidentView, TimelineEntry
 from recorder.store import statements
-from recorder.store.codec import build_incident, build_timeline_entry, decode_micros, encode_micros
-from recorder.store.protocol import IncidentPage
+from recorder.store.bulk_decode import FETCH_CHUNK, decode_timeline
+from recorder.store.codec import build_incident, decode_micros, encode_micros
+from recorder.store.lazy_alerts import built_view
+from recorder.store.roles import ListRole
 from recorder.store.sqlite.connection import SqliteConnections, sqlite_sql
-from recorder.store.sqlite.views import INCIDENT_SELECT, load_incident, load_view
-
-_SELECT_RELATED = (
-    f"{INCIDENT_SELECT} WHERE id < ? AND (json_extract(labels, '$.alertname') = ? "
-    "OR json_extract(labels, '$.service') = ?) ORDER BY id DESC LIMIT ?"
-)
+from recorder.store.sqlite.views import load_incident, load_view
 
 
-class SqliteReads(SqliteConnections):
+class SqliteReads(ListRole, SqliteConnections):
     """The IncidentStore reads: each in one read transaction (one snapshot)."""
+
+    _encode_time = staticmethod(encode_micros)
+    _label_sql = "json_extract(labels, '$.{}')"
 
     async def load(self, incident_id: str) -> IncidentView:
         """One incident with its alerts. Raises IncidentNotFound."""
-        return await self._read(lambda conn: load_view(conn, incident_id))
+        return await built_view(await self._read(lambda conn: load_view(conn, incident_id)))
 
     async def load_timeline(self, incident_id: str) -> list[TimelineEntry]:
         """Timeline by time, then insertion order. Raises IncidentNotFound."""
 
         async def body(conn: aiosqlite.Connection) -> list[TimelineEntry]:
             cursor = await conn.execute(sqlite_sql(statements.SELECT_TIMELINE), (incident_id,))
-            rows = await cursor.fetchall()
-            if not rows:
+            cursor.row_factory = None  # plain tuples: decode_timeline unpacks by position
+            entries: list[TimelineEntry] = []
+            # In chunks, so each chunk's rows are freed before the next is fetched.
+            while rows := await cursor.fetchmany(FETCH_CHUNK):
+                entries += decode_timeline(rows, decode_micros)
+            if not entries:
                 await load_incident(conn, incident_id)  # raises when absent
-            return [build_timeline_entry(row, decode_micros) for row in rows]
+            return entries
 
         return await self._read(body)
 
-    async def list_incidents(
-        self, *, status: IncidentStatus | None, open_only: bool, limit: int, cursor: str | None
-    ) -> IncidentPage:
-        """Newest start first; `next_cursor` is None on the last page. Raises InvalidCursor."""
-        sql, params = statements.list_incidents_query(
-            status=status,
-            open_only=open_only,
-            limit=limit,
-            cursor=cursor,
-            encode_time=encode_micros,
-        )
-
+    async def _select_incidents(self, sql: str, params: Sequence[Any]) -> list[Incident]:
         async def body(conn: aiosqlite.Connection) -> list[Incident]:
             rows = await (await conn.execute(sqlite_sql(sql), params)).fetchall()
-            return [build_incident(row, decode_micros) for row in rows]
-
-        return statements.incident_page(await self._read(body), limit)
-
-    async def find_related(self, incident: Incident, *, limit: int) -> list[Incident]:
-        """Earlier incidents sharing the alertname or service label, newest first."""
-        alertname = incident.labels.get("alertname")
-        service = incident.labels.get("service")
-        if limit < 1 or (alertname is None and service is None):
-            return []
-
-        async def body(conn: aiosqlite.Connection) -> list[Incident]:
-            params = (incident.id, alertname, service, limit)
-            rows = await (await conn.execute(_SELECT_RELATED, params)).fetchall()
             return [build_incident(row, decode_micros) for row in rows]
 
         return await self._read(body)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import aiosqlite
 
-from recorder.core.incident import Incident, IncidentView
+from recorder.core.incident import AlertState, Incident, IncidentView
 from recorder.core.join import JOIN_LOOKUP_LIMIT, JoinLookup
 from recorder.store import statements
 from recorder.store.codec import ALERT_COLUMNS, build_alert, build_incident, decode_micros
 from recorder.store.errors import IncidentNotFound
-from recorder.store.offload import is_big, run_sized
+from recorder.store.lazy_alerts import lazy_view
 from recorder.store.protocol import Choose
 
 INCIDENT_SELECT = statements.SELECT_INCIDENTS
@@ -35,14 +34,14 @@ async def load_incident(conn: aiosqlite.Connection, incident_id: str) -> Inciden
 
 
 async def load_alerts(conn: aiosqlite.Connection, incident: Incident) -> IncidentView:
-    """The incident with its alerts, built off the loop when they are many."""
+    """The incident with its alerts; each alert state is built when first read."""
     rows = list(await (await conn.execute(_SELECT_ALERTS, (incident.id,))).fetchall())
-    return await run_sized(is_big(len(rows)), _build_view, incident, rows)
+    keys = [(row["fingerprint"], decode_micros(row["starts_at"])) for row in rows]
+    return lazy_view(incident, keys, [row["status"] for row in rows], rows, _build_alert)
 
 
-def _build_view(incident: Incident, rows: Iterable[aiosqlite.Row]) -> IncidentView:
-    alerts = (build_alert(row, decode_micros) for row in rows)
-    return IncidentView(incident, {alert.key: alert for alert in alerts})
+def _build_alert(row: aiosqlite.Row) -> AlertState:
+    return build_alert(row, decode_micros)
 
 
 async def load_view(conn: aiosqlite.Connection, incident_id: str) -> IncidentView:
