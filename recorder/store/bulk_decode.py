@@ -25,9 +25,17 @@ if TIMELINE_COLUMNS != ("at", "event", "action", "actor", "source", "kind", "der
     raise RuntimeError("decode_timeline unpacks timeline rows by position: update it")
 
 
-def decode_timeline(rows: Iterable[Iterable[Any]], decode_time: DecodeTime) -> list[TimelineEntry]:
-    """The timeline entries stored in `rows` (columns in `TIMELINE_COLUMNS` order)."""
+def decode_timeline(
+    rows: Iterable[Iterable[Any]], decode_time: DecodeTime | None
+) -> list[TimelineEntry]:
+    """The timeline entries stored in `rows` (columns in `TIMELINE_COLUMNS` order);
+    `decode_time` None: the driver hands back times decoded already (asyncpg)."""
     kinds = _KINDS
+    if decode_time is None:
+        return [
+            TimelineEntry(at, event, action, actor, source, kinds[kind], bool(derived))
+            for at, event, action, actor, source, kind, derived in rows
+        ]
     return [
         TimelineEntry(decode_time(at), event, action, actor, source, kinds[kind], bool(derived))
         for at, event, action, actor, source, kind, derived in rows

@@ -48,3 +48,11 @@ def test_samples_decoded_chunk_by_chunk_read_as_in_one_go() -> None:
         decode_samples(rows[start : start + 3], decode_micros, series=series, times=times)
     assert series == whole
     assert [len(points) for points in series.values()] == [5, 3]
+
+
+def test_timeline_rows_with_driver_decoded_times_keep_them() -> None:
+    row = (T0, "Note", "", "", "Recorder", "opened", False)
+    (entry,) = decode_timeline([row], None)
+    assert entry.at is T0
+    assert entry.kind is TimelineKind.OPENED
+    assert entry.derived is False
