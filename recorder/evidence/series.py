@@ -39,13 +39,17 @@ class Sample(_Point):
         return tuple.__new__(cls, (at, value))
 
 
-_AS_SAMPLE = cast(Callable[[tuple[datetime, float]], Sample], partial(tuple.__new__, Sample))
+as_sample = cast(Callable[[tuple[datetime, float]], Sample], partial(tuple.__new__, Sample))
+"""A stored (time, value) pair as a Sample, in C and with no check: for the stores, which
+decode every time as aware UTC."""
 
 
 def stored_samples(rows: Iterable[tuple[datetime, float]]) -> list[Sample]:
-    """Stored (time, value) pairs as Samples, converted in C with no check per pair: the
-    stores decode every time as aware UTC."""
-    return list(map(_AS_SAMPLE, rows))
+    """Stored (time, value) pairs as Samples (see `as_sample`); a list of Samples, as the
+    stores return it, is taken as it is rather than copied."""
+    if isinstance(rows, list) and set(map(type, rows)) <= {Sample}:
+        return cast(list[Sample], rows)
+    return list(map(as_sample, rows))
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,21 +219,23 @@ def time_where(
     """
     ordered = in_order(samples)
     # Float seconds once per sample: datetime arithmetic dominated this loop on long series.
-    stamps = [sample.at.timestamp() for sample in ordered]
+    stamps = list(map(datetime.timestamp, map(AT, ordered)))
     start_ts, end_ts = start.timestamp(), end.timestamp()
     matched = covered = 0.0
-    last = len(ordered) - 1
-    for index, sample in enumerate(ordered):
-        at = stamps[index]
-        hold = (stamps[index + 1] if index < last else end_ts) - at
-        if max_hold is not None and hold > max_hold:
-            hold = max_hold
-        lo = max(at, start_ts)
-        hi = min(at + hold, end_ts)
+    hold_limit = math.inf if max_hold is None else max_hold
+    isfinite = math.isfinite
+    # Each sample with the time of the next (the window's end after the last).
+    nexts = [*stamps[1:], end_ts]
+    for at, following, value in zip(stamps, nexts, map(VALUE, ordered), strict=False):
+        # max() and min() written out: this loop runs once per sample.
+        hold = following - at
+        until = at + (hold if hold <= hold_limit else hold_limit)
+        lo = at if at >= start_ts else start_ts
+        hi = until if until <= end_ts else end_ts
         if hi <= lo:
             continue
         covered += hi - lo
-        if math.isfinite(sample.value) and condition(sample.value):
+        if isfinite(value) and condition(value):
             matched += hi - lo
     return Coverage(matched=matched, covered=covered)
 
@@ -242,14 +248,23 @@ def pair_nearest(
     Used to divide pool in-use by pool max: both are sampled on the same tick, and the
     max rarely changes, so the nearest max is the one that applied. Ties go to the earlier.
     """
+    ordered = in_order(finite(left))
+    nearest = nearest_values(ordered, right)
+    return [(s.at, s.value, v) for s, v in zip(ordered, nearest, strict=False)]
+
+
+def nearest_values(left: Sequence[Sample], right: Sequence[Sample]) -> list[float]:
+    """For each of the time-ordered finite `left` samples, the value of the finite right
+    sample nearest in time (ties go to the earlier); [] when the right has none. What
+    `pair_nearest` pairs, as plain values: no tuple per sample."""
     right_sorted = in_order(finite(right))
     if not right_sorted:
         return []
     times = [s.at.timestamp() for s in right_sorted]
     last = len(times) - 1
-    pairs: list[tuple[datetime, float, float]] = []
+    values: list[float] = []
     i = 0  # both sides are in time order: walk them together instead of searching
-    for sample in in_order(finite(left)):
+    for sample in left:
         at = sample.at.timestamp()
         while i <= last and times[i] < at:
             i += 1
@@ -260,5 +275,5 @@ def pair_nearest(
         else:
             # Ties go to the earlier sample.
             best = i - 1 if at - times[i - 1] <= times[i] - at else i
-        pairs.append((sample.at, sample.value, right_sorted[best].value))
-    return pairs
+        values.append(right_sorted[best].value)
+    return values

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import copyreg
+import dataclasses
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from recorder.core.events import AlertEvent, AlertStatus
 
 T = TypeVar("T")
 
@@ -33,7 +37,8 @@ class BodyParser:
     (50-200 ms each were measured in the parsing thread). In a process neither touches
     the loop: this process only unpickles the result (about 50 ms for 10,000 alerts,
     in short steps, as each event is rebuilt in Python), so /healthz and other requests
-    are served while a 16 MiB alert group is validated.
+    are served while a 16 MiB alert group is validated. Alert events travel as their
+    field values (see _prepare_worker).
     """
 
     def __init__(
@@ -69,7 +74,9 @@ class BodyParser:
                 # unsafe. Workers start on first submit and starting one takes a while:
                 # start them all from a thread, not from the loop.
                 pool = ProcessPoolExecutor(
-                    max_workers=self._workers, mp_context=multiprocessing.get_context("spawn")
+                    max_workers=self._workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_prepare_worker,
                 )
                 loop = asyncio.get_running_loop()
                 await loop.run_in_executor(self._threads, _start_workers, pool, self._workers)
@@ -86,3 +93,30 @@ class BodyParser:
 def _start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
     for future in [pool.submit(int) for _ in range(workers)]:
         future.result()
+
+
+def _prepare_worker() -> None:
+    """Run in each worker process: pickle alert events as their field values.
+
+    A slotted dataclass pickles through its Python __getstate__ and __setstate__, and
+    its status enum through a call to the enum class: rebuilding 10,000 events from
+    plain values in one function call each takes about half as long in this process.
+    """
+    copyreg.pickle(AlertEvent, _reduce_event)
+
+
+_EVENT_FIELDS = tuple(field.name for field in dataclasses.fields(AlertEvent))
+_STATUS_AT = _EVENT_FIELDS.index("status")
+_STATUSES = {status.value: status for status in AlertStatus}
+
+
+def _reduce_event(event: AlertEvent) -> tuple[Callable[..., AlertEvent], tuple[Any, ...]]:
+    values = [getattr(event, name) for name in _EVENT_FIELDS]
+    values[_STATUS_AT] = event.status.value
+    return _rebuild_event, tuple(values)
+
+
+def _rebuild_event(*values: Any) -> AlertEvent:
+    fields = list(values)
+    fields[_STATUS_AT] = _STATUSES[fields[_STATUS_AT]]
+    return AlertEvent(*fields)
