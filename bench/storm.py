@@ -18,7 +18,8 @@ the first byte sent to the answer:
 
 Printed: body size, each answer's status and time, and the server's peak RSS (VmHWM from
 /proc, the whole process: interpreter, libraries, pools) after the last round, beside its
-RSS at rest before the first.
+RSS at rest before the first, and the peak RSS of its child processes (big bodies are
+parsed in a worker process; its CPU time counts as the recorder's).
 """
 
 from __future__ import annotations
@@ -144,6 +145,21 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time the process has used (/proc/PID/stat utime, stime)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def child_pids(pid: int) -> list[int]:
+    """The child processes of `pid` (the recorder's body-parsing worker among them)."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            children += [int(child) for child in (task / "children").read_text().split()]
+    return children
+
+
+def recorder_cpu(pid: int) -> float:
+    """CPU seconds of the recorder and its child processes: big bodies are parsed in a
+    worker process, whose time is the recorder's too."""
+    return cpu_seconds(pid) + total_cpu(child_pids(pid))
 
 
 def memory_kib(pid: int) -> dict[str, int]:
@@ -305,9 +321,9 @@ async def run_rounds(
             for step in STEPS:
                 status = "resolved" if step == "resolved" else "firing"
                 body = storm_body(alerts, status=status, group=group)
-                cpu_before, pg_before = cpu_seconds(pid), total_cpu(servers)
+                cpu_before, pg_before = recorder_cpu(pid), total_cpu(servers)
                 answer = await post(session, url, body)
-                cpu = cpu_seconds(pid) - cpu_before
+                cpu = recorder_cpu(pid) - cpu_before
                 pg_cpu = total_cpu(servers) - pg_before
                 rss = memory_kib(pid)
                 steps[step].append(Step(answer, cpu, pg_cpu))
@@ -341,6 +357,7 @@ def measure(name: str, database_url: str, args: argparse.Namespace, pg: str | No
         url = base + "/webhooks/alertmanager"
         steps = asyncio.run(run_rounds(url, pid, args.alerts, args.rounds, pg))
         peak = memory_kib(pid)["VmHWM"]
+        workers = [memory_kib(child)["VmHWM"] for child in child_pids(pid)]
     load, cpus = os.getloadavg()[0], os.cpu_count()
     print(f"\n{name} summary ({args.alerts} alerts; load average {load:.1f} on {cpus} CPUs):")
     for step in STEPS:
@@ -353,6 +370,8 @@ def measure(name: str, database_url: str, args: argparse.Namespace, pg: str | No
             f"(recorder{' + PostgreSQL' if pg else ''}) median {statistics.median(cpu):5.0f} ms"
         )
     print(f"  recorder peak RSS {peak / 1024:.1f} MiB (at rest {rest['VmRSS'] / 1024:.1f} MiB)")
+    for worker in workers:
+        print(f"  child process (body parsing) peak RSS {worker / 1024:.1f} MiB")
 
 
 def main() -> None:
