@@ -3,7 +3,7 @@
 Run by hand (not part of the unit suite):
 
     .venv/bin/python bench/storm.py [--alerts 10000] [--dsn postgresql://postgres@127.0.0.1:5432/test]
-        [--sqlite] [--rounds 3]
+        [--sqlite] [--rounds 3] [--compare DIR]
 
 The recorder runs as its own process (`python -m recorder serve`, default settings,
 JSON logs) on a fresh PostgreSQL schema (PostgreSQL at its own default settings). The
@@ -16,10 +16,17 @@ the first byte sent to the answer:
   duplicates);
 - resolved: every alert resolved (10,000 updates; the incident resolves).
 
-Printed: body size, each answer's status and time, and the server's peak RSS (VmHWM from
-/proc, the whole process: interpreter, libraries, pools) after the last round, beside its
-RSS at rest before the first, and the peak RSS of its child processes (big bodies are
-parsed in a worker process; its CPU time counts as the recorder's).
+Printed: body size, each answer's status and time, the CPU the recorder (and, on
+PostgreSQL, the server processes serving it) used for it, the slowest `/healthz` answer
+while it was recorded (asked every 5 ms on a connection of its own: what any other
+request would have waited), and the server's peak RSS (VmHWM from /proc, the whole
+process: interpreter, libraries, pools) after the last round, beside its RSS at rest
+before the first, and the peak RSS of its child processes (big bodies are parsed in a
+worker process, whose CPU time is counted as the recorder's).
+
+`--compare DIR` also runs a recorder from the source tree DIR (for example
+`git archive main | tar -x -C DIR`), each on its own schema, alternating the two round
+by round: an A/B of two builds in one run.
 """
 
 from __future__ import annotations
@@ -156,7 +163,7 @@ def child_pids(pid: int) -> list[int]:
     return children
 
 
-def recorder_cpu(pid: int) -> float:
+def recorder_tree_cpu(pid: int) -> float:
     """CPU seconds of the recorder and its child processes: big bodies are parsed in a
     worker process, whose time is the recorder's too."""
     return cpu_seconds(pid) + total_cpu(child_pids(pid))
@@ -191,13 +198,18 @@ def ready(base: str) -> bool:
 
 
 @contextlib.contextmanager
-def recorder(database_url: str, workdir: Path, body_limit: int | None) -> Iterator[tuple[str, int]]:
+def recorder(
+    database_url: str, workdir: Path, body_limit: int | None, src: Path | None = None
+) -> Iterator[tuple[str, int]]:
+    """`recorder serve` from this tree, or from the source tree `src`."""
     port = free_port()
     env = {
         **os.environ,
         "RECORDER_DATABASE_URL": database_url,
         "RECORDER_LOG_FORMAT": "json",
     }
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
     if body_limit is not None:
         config = workdir / "storm.toml"
         config.write_text(f"body_limit = {body_limit}\n")
@@ -205,7 +217,7 @@ def recorder(database_url: str, workdir: Path, body_limit: int | None) -> Iterat
     log_path = workdir / "recorder.log"
     cmd = [sys.executable, "-m", "recorder", "serve", "--listen", f"127.0.0.1:{port}"]
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log)
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, cwd=src)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -230,6 +242,34 @@ async def post(session: aiohttp.ClientSession, url: str, body: bytes) -> Answer:
     async with session.post(url, data=body, headers={"Content-Type": "application/json"}) as resp:
         text = await resp.text()
         return Answer(resp.status, time.perf_counter() - started, text)
+
+
+async def probe_healthz(url: str, latencies: list[float], interval: float = 0.005) -> None:
+    """Ask `url` every `interval` on one connection of its own until cancelled."""
+    connector = aiohttp.TCPConnector(limit=1)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        while True:
+            started = time.perf_counter()
+            async with session.get(url) as resp:
+                await resp.read()
+            latencies.append(time.perf_counter() - started)
+            await asyncio.sleep(interval)
+
+
+async def post_probed(
+    session: aiohttp.ClientSession, url: str, body: bytes, healthz: str
+) -> tuple[Answer, list[float]]:
+    """POST the body while /healthz is probed; the answer and the probes' latencies."""
+    latencies: list[float] = []
+    probing = asyncio.create_task(probe_healthz(healthz, latencies))
+    try:
+        await asyncio.sleep(0.02)  # the probe connection is open before the body goes
+        answer = await post(session, url, body)
+    finally:
+        probing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await probing
+    return answer, latencies
 
 
 async def fresh_schema(dsn: str) -> tuple[str, str]:
@@ -300,47 +340,86 @@ class Step:
     answer: Answer
     recorder_cpu: float
     postgres_cpu: float
+    healthz: list[float]
 
 
-async def run_rounds(
-    url: str, pid: int, alerts: int, rounds: int, pg: str | None
-) -> dict[str, list[Step]]:
-    """Send each round's three bodies; print one line per answer.
+@dataclass
+class Build:
+    """One recorder under test: where it listens, its process, its database servers."""
 
-    `pg` is an admin DSN, to count the CPU time of the PostgreSQL server processes
-    serving the recorder too; None on SQLite (in-process).
-    """
-    steps: dict[str, list[Step]] = {step: [] for step in STEPS}
+    name: str
+    base: str
+    pid: int
+    servers: list[int]
+    rest_kib: int
+    steps: dict[str, list[Step]]
+
+
+async def warm_up(build: Build, pg: str | None) -> None:
+    """One small request first, so connection setup and lazy imports are not counted."""
+    async with aiohttp.ClientSession() as session:
+        url = build.base + "/webhooks/alertmanager"
+        await post(session, url, storm_body(1, status="firing", group="warm-up"))
+    build.servers = [] if pg is None else await backend_pids(pg, build.pid)
+
+
+async def run_round(build: Build, alerts: int, round_no: int, pg: bool) -> None:
+    """Send the round's three bodies to one build; print one line per answer."""
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(timeout=timeout) as session:
-        # One small request first, so connection setup and lazy imports are not counted.
-        await post(session, url, storm_body(1, status="firing", group="warm-up"))
-        servers = [] if pg is None else await backend_pids(pg, pid)
-        for n in range(rounds):
-            group = f"round-{n}"
-            for step in STEPS:
-                status = "resolved" if step == "resolved" else "firing"
-                body = storm_body(alerts, status=status, group=group)
-                cpu_before, pg_before = recorder_cpu(pid), total_cpu(servers)
-                answer = await post(session, url, body)
-                cpu = recorder_cpu(pid) - cpu_before
-                pg_cpu = total_cpu(servers) - pg_before
-                rss = memory_kib(pid)
-                steps[step].append(Step(answer, cpu, pg_cpu))
-                print(
-                    f"round {n + 1} {step:<8} {len(body) / 1e6:5.2f} MB  HTTP {answer.status}  "
-                    f"{answer.seconds * 1000:6.0f} ms  CPU recorder {cpu * 1000:5.0f} ms"
-                    + (f" + PostgreSQL {pg_cpu * 1000:4.0f} ms" if pg else "")
-                    + f"  RSS {rss['VmRSS'] / 1024:6.1f} MiB  peak {rss['VmHWM'] / 1024:6.1f} MiB",
-                    flush=True,
-                )
-                if answer.status != 200:
-                    print(f"  answer: {answer.text[:500]}", flush=True)
-                del body
-    return steps
+        group = f"round-{round_no}"
+        for step in STEPS:
+            status = "resolved" if step == "resolved" else "firing"
+            body = storm_body(alerts, status=status, group=group)
+            cpu_before, pg_before = recorder_tree_cpu(build.pid), total_cpu(build.servers)
+            answer, healthz = await post_probed(
+                session, build.base + "/webhooks/alertmanager", body, build.base + "/healthz"
+            )
+            cpu = recorder_tree_cpu(build.pid) - cpu_before
+            pg_cpu = total_cpu(build.servers) - pg_before
+            rss = memory_kib(build.pid)
+            build.steps[step].append(Step(answer, cpu, pg_cpu, healthz))
+            print(
+                f"round {round_no + 1} {build.name:<8} {step:<8} {len(body) / 1e6:5.2f} MB  "
+                f"HTTP {answer.status}  {answer.seconds * 1000:6.0f} ms  CPU recorder "
+                f"{cpu * 1000:5.0f} ms"
+                + (f" + PostgreSQL {pg_cpu * 1000:4.0f} ms" if pg else "")
+                + f"  /healthz worst {max(healthz, default=0) * 1000:4.0f} ms"
+                f"  peak RSS {rss['VmHWM'] / 1024:6.1f} MiB",
+                flush=True,
+            )
+            if answer.status != 200:
+                print(f"  answer: {answer.text[:500]}", flush=True)
+            del body
 
 
-def measure(name: str, database_url: str, args: argparse.Namespace, pg: str | None) -> None:
+def summary(build: Build, pg: bool) -> None:
+    peak = memory_kib(build.pid)["VmHWM"]
+    print(f"\n{build.name}:")
+    for step in STEPS:
+        steps = build.steps[step]
+        times = sorted(s.answer.seconds * 1000 for s in steps)
+        own = [s.recorder_cpu * 1000 for s in steps]
+        server = [s.postgres_cpu * 1000 for s in steps]
+        worst = [max(s.healthz, default=0) * 1000 for s in steps]
+        statuses = sorted({s.answer.status for s in steps})
+        print(
+            f"  {step:<8} HTTP {statuses}  wall best {times[0]:6.0f} ms  median "
+            f"{statistics.median(times):6.0f} ms;  CPU median recorder "
+            f"{statistics.median(own):5.0f} ms"
+            + (f" + PostgreSQL {statistics.median(server):5.0f} ms" if pg else "")
+            + f";  /healthz worst median {statistics.median(worst):4.0f} ms, "
+            f"max {max(worst):4.0f} ms"
+        )
+    print(f"  recorder peak RSS {peak / 1024:.1f} MiB (at rest {build.rest_kib / 1024:.1f} MiB)")
+    for child in child_pids(build.pid):
+        with contextlib.suppress(OSError):
+            child_peak = memory_kib(child)["VmHWM"]
+            print(f"  child process (body parsing) peak RSS {child_peak / 1024:.1f} MiB")
+
+
+def measure(name: str, database_urls: list[str], args: argparse.Namespace, pg: str | None) -> None:
+    """Run every build (this tree, and --compare's) on its own database, alternating."""
     sample = storm_body(args.alerts, status="firing")
     override = body_limit_override(len(sample))
     print(
@@ -348,30 +427,28 @@ def measure(name: str, database_url: str, args: argparse.Namespace, pg: str | No
         + (f"; body_limit raised to {override:,} (default is smaller)" if override else "")
     )
     del sample
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        recorder(database_url, Path(tmp), override) as (base, pid),
-    ):
-        rest = memory_kib(pid)
-        print(f"recorder at rest: RSS {rest['VmRSS'] / 1024:.1f} MiB")
-        url = base + "/webhooks/alertmanager"
-        steps = asyncio.run(run_rounds(url, pid, args.alerts, args.rounds, pg))
-        peak = memory_kib(pid)["VmHWM"]
-        workers = [memory_kib(child)["VmHWM"] for child in child_pids(pid)]
-    load, cpus = os.getloadavg()[0], os.cpu_count()
-    print(f"\n{name} summary ({args.alerts} alerts; load average {load:.1f} on {cpus} CPUs):")
-    for step in STEPS:
-        times = sorted(s.answer.seconds * 1000 for s in steps[step])
-        cpu = [(s.recorder_cpu + s.postgres_cpu) * 1000 for s in steps[step]]
-        statuses = sorted({s.answer.status for s in steps[step]})
-        print(
-            f"  {step:<8} HTTP {statuses}  wall best {times[0]:6.0f} ms  median "
-            f"{statistics.median(times):6.0f} ms  worst {times[-1]:6.0f} ms;  CPU "
-            f"(recorder{' + PostgreSQL' if pg else ''}) median {statistics.median(cpu):5.0f} ms"
-        )
-    print(f"  recorder peak RSS {peak / 1024:.1f} MiB (at rest {rest['VmRSS'] / 1024:.1f} MiB)")
-    for worker in workers:
-        print(f"  child process (body parsing) peak RSS {worker / 1024:.1f} MiB")
+    sources: list[tuple[str, Path | None]] = [("this", None)]
+    if args.compare is not None:
+        sources.append(("compare", Path(args.compare)))
+    with contextlib.ExitStack() as stack:
+        builds = []
+        for (label, src), database_url in zip(sources, database_urls, strict=True):
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            base, pid = stack.enter_context(recorder(database_url, tmp, override, src))
+            rest = memory_kib(pid)["VmRSS"]
+            print(f"{label}: recorder at rest: RSS {rest / 1024:.1f} MiB")
+            builds.append(Build(label, base, pid, [], rest, {step: [] for step in STEPS}))
+        for build in builds:
+            asyncio.run(warm_up(build, pg))
+        for round_no in range(args.rounds):
+            # Alternate which build goes first, so neither always follows the other.
+            order = builds if round_no % 2 == 0 else builds[::-1]
+            for build in order:
+                asyncio.run(run_round(build, args.alerts, round_no, pg is not None))
+        load, cpus = os.getloadavg()[0], os.cpu_count()
+        print(f"\n{name} summary ({args.alerts} alerts; load average {load:.1f} on {cpus} CPUs)")
+        for build in builds:
+            summary(build, pg is not None)
 
 
 def main() -> None:
@@ -380,16 +457,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--dsn", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--sqlite", action="store_true", help="also run on SQLite")
+    parser.add_argument("--compare", help="source tree of a second build to alternate with")
     args = parser.parse_args()
 
-    schema, url = asyncio.run(fresh_schema(args.dsn))
+    count = 1 if args.compare is None else 2
+    made = [asyncio.run(fresh_schema(args.dsn)) for _ in range(count)]
     try:
-        measure("PostgreSQL", url, args, args.dsn)
+        measure("PostgreSQL", [url for _, url in made], args, args.dsn)
     finally:
-        asyncio.run(drop_schema(args.dsn, schema))
+        for schema, _ in made:
+            asyncio.run(drop_schema(args.dsn, schema))
     if args.sqlite:
         with tempfile.TemporaryDirectory() as tmp:
-            measure("SQLite", f"sqlite:///{tmp}/storm.db", args, None)
+            urls = [f"sqlite:///{tmp}/storm-{n}.db" for n in range(count)]
+            measure("SQLite", urls, args, None)
 
 
 if __name__ == "__main__":

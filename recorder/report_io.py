@@ -6,10 +6,10 @@ input (recorder.report.ReportInput) and renders it. Nothing here imports recorde
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Protocol
 from urllib.parse import quote
 
@@ -31,7 +31,7 @@ from recorder.report import (
     SignalTable,
     build_report,
     render_markdown,
-    report_to_json,
+    report_json_text,
 )
 from recorder.report.charts import build_chart, build_charts
 from recorder.report.html import render_report_html
@@ -95,7 +95,8 @@ def sample_rows(
     if len(samples) <= limit:
         return list(samples)
     at_alert = next((i for i, (at, _) in enumerate(samples) if at >= started_at), 0)
-    peak = max(range(len(samples)), key=lambda i: samples[i][1])
+    values = list(map(itemgetter(1), samples))
+    peak = values.index(max(values))  # the first index holding the maximum, as max() meets it
     picked = {0, len(samples) - 1, at_alert, peak}
     step = (len(samples) - 1) / (limit - 1)
     for k in range(limit):
@@ -254,7 +255,7 @@ async def render_report(
     )
     report = build_report(data)
     if fmt == "json":
-        return json.dumps(report_to_json(report), separators=(",", ":")), FORMATS[fmt]
+        return report_json_text(report), FORMATS[fmt]
     if fmt == "html":
         charts = build_charts(data, samples)
         return render_report_html(report, data, charts=charts), FORMATS[fmt]

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from recorder.evidence.detection import find_onset
 from recorder.evidence.model import DerivedEvent, Figure, Onset, Thresholds
-from recorder.evidence.series import VALUE, Sample, pair_nearest
+from recorder.evidence.series import VALUE, Sample, pair_nearest, stored_samples
 from recorder.evidence.units import CONNECTIONS, FRACTION, POOL_IN_USE, POOL_MAX, SECONDS
 from recorder.evidence.window import Absent, Window, step_figure
 from recorder.evidence.wording import clock, count, fraction, percent
@@ -66,12 +66,12 @@ def build_pool_figures(
             Onset(POOL_IN_USE, None, None, None, rule, unknown=reason),
             [],
         )
-    ratios = [Sample(at, used / size) for at, used, size in pairs]
-    by_time = {at: (used, size) for at, used, size in pairs}
+    ratios = stored_samples((at, used / size) for at, used, size in pairs)
+    by_time = {pair[0]: pair for pair in pairs}  # the pairs themselves, not copies
     inside = w.incident(ratios)
     if inside:
         top = max(inside, key=VALUE)
-        used, size = by_time[top.at]
+        _, used, size = by_time[top.at]
         method = f"highest in_use/max of {len(inside)} samples, {w.span()}"
         peak = PoolPeak(used, size, top.at, method)
         text = (
@@ -97,13 +97,13 @@ def build_pool_figures(
     events: list[DerivedEvent] = []
     if onset.at is not None and onset.value is not None and onset.value < 1.0:
         # A pool that jumps straight to max gets only the "at max" entry below.
-        used, size = by_time[onset.at]
+        _, used, size = by_time[onset.at]
         text = f"Database connections crossed {percent(th.pool_warning)} ({fraction(used, size)})"
         events.append(DerivedEvent(onset.at, text, POOL_IN_USE))
     start = min(w.start, onset.at) if onset.at else w.start
     full = False
     for ratio in (r for r in ratios if start <= r.at <= w.end):
-        used, size = by_time[ratio.at]
+        _, used, size = by_time[ratio.at]
         # Hysteresis: "normalized" means back under the warning level, so a pool flapping
         # between 99 and 100 does not fill the timeline.
         if not full and ratio.value >= 1.0:

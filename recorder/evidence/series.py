@@ -39,13 +39,17 @@ class Sample(_Point):
         return tuple.__new__(cls, (at, value))
 
 
-_AS_SAMPLE = cast(Callable[[tuple[datetime, float]], Sample], partial(tuple.__new__, Sample))
+as_sample = cast(Callable[[tuple[datetime, float]], Sample], partial(tuple.__new__, Sample))
+"""A stored (time, value) pair as a Sample, in C and with no check: for the stores, which
+decode every time as aware UTC."""
 
 
 def stored_samples(rows: Iterable[tuple[datetime, float]]) -> list[Sample]:
-    """Stored (time, value) pairs as Samples, converted in C with no check per pair: the
-    stores decode every time as aware UTC."""
-    return list(map(_AS_SAMPLE, rows))
+    """Stored (time, value) pairs as Samples (see `as_sample`); a list of Samples, as the
+    stores return it, is taken as it is rather than copied."""
+    if isinstance(rows, list) and set(map(type, rows)) <= {Sample}:
+        return cast(list[Sample], rows)
+    return list(map(as_sample, rows))
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,21 +219,23 @@ def time_where(
     """
     ordered = in_order(samples)
     # Float seconds once per sample: datetime arithmetic dominated this loop on long series.
-    stamps = [sample.at.timestamp() for sample in ordered]
+    stamps = list(map(datetime.timestamp, map(AT, ordered)))
     start_ts, end_ts = start.timestamp(), end.timestamp()
     matched = covered = 0.0
-    last = len(ordered) - 1
-    for index, sample in enumerate(ordered):
-        at = stamps[index]
-        hold = (stamps[index + 1] if index < last else end_ts) - at
-        if max_hold is not None and hold > max_hold:
-            hold = max_hold
-        lo = max(at, start_ts)
-        hi = min(at + hold, end_ts)
+    hold_limit = math.inf if max_hold is None else max_hold
+    isfinite = math.isfinite
+    # Each sample with the time of the next (the window's end after the last).
+    nexts = [*stamps[1:], end_ts]
+    for at, following, value in zip(stamps, nexts, map(VALUE, ordered), strict=False):
+        # max() and min() written out: this loop runs once per sample.
+        hold = following - at
+        until = at + (hold if hold <= hold_limit else hold_limit)
+        lo = at if at >= start_ts else start_ts
+        hi = until if until <= end_ts else end_ts
         if hi <= lo:
             continue
         covered += hi - lo
-        if math.isfinite(sample.value) and condition(sample.value):
+        if isfinite(value) and condition(value):
             matched += hi - lo
     return Coverage(matched=matched, covered=covered)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from recorder.report.assembly import build_report
-from recorder.report.document import report_to_json
+from recorder.report.document import report_json_text, report_to_json
 from recorder.report.markdown import render_markdown
 from recorder.report.model import (
     HumanText,
@@ -21,5 +21,6 @@ __all__ = [
     "SignalTable",
     "build_report",
     "render_markdown",
+    "report_json_text",
     "report_to_json",
 ]

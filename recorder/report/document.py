@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator, Sequence
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from recorder.core.incident import TimelineEntry
@@ -10,6 +13,7 @@ from recorder.evidence.wording import day, rfc3339
 from recorder.report.model import Instant, Report
 
 FORMAT_VERSION = 1
+_COMPACT = (",", ":")
 
 
 def report_to_json(report: Report) -> dict[str, Any]:
@@ -20,14 +24,24 @@ def report_to_json(report: Report) -> dict[str, Any]:
     (the instants or signals it was derived from), `unknown_reason` and `note`.
     Free text is raw, not escaped: consumers escape for their own output.
     """
+    return _document(report, [_entry(e) for e in report.timeline])
+
+
+def report_json_text(report: Report) -> str:
+    """`report_to_json` as compact JSON text (`json.dumps` with separators `,` and `:`),
+    byte for byte, with the timeline written in one pass: one string per entry from
+    `timeline_json`, rather than a dict per entry for the encoder to walk."""
+    document = _document(report, None)
+    names = list(document)
+    cut = names.index("timeline")
+    head = json.dumps({name: document[name] for name in names[:cut]}, separators=_COMPACT)
+    tail = json.dumps({name: document[name] for name in names[cut + 1 :]}, separators=_COMPACT)
+    rows = ",".join(timeline_json(report.timeline))
+    return f'{head[:-1]},"timeline":[{rows}],{tail[1:]}'
+
+
+def _document(report: Report, timeline: list[dict[str, Any]] | None) -> dict[str, Any]:
     started = report.instants["triggered_at"].at
-    # Immediate actions and status updates are timeline entries: convert each once.
-    timeline = [_entry(e) for e in report.timeline]
-    converted = {id(e): d for e, d in zip(report.timeline, timeline, strict=True)}
-
-    def convert(entry: TimelineEntry) -> dict[str, Any]:
-        return converted.get(id(entry)) or _entry(entry)
-
     return {
         "format_version": FORMAT_VERSION,
         "incident_id": report.incident_id,
@@ -70,9 +84,9 @@ def report_to_json(report: Report) -> dict[str, Any]:
             ],
         },
         "timeline": timeline,
-        "immediate_actions": [convert(e) for e in report.immediate_actions],
+        "immediate_actions": [_entry(e) for e in report.immediate_actions],
         "immediate_actions_more": report.immediate_actions_more,
-        "status_updates": [convert(e) for e in report.status_updates],
+        "status_updates": [_entry(e) for e in report.status_updates],
         "human": {
             name: {"text": h.text, "filled": h.filled, "prompt": h.prompt}
             for name, h in report.human.items()
@@ -140,3 +154,24 @@ def _entry(entry: TimelineEntry) -> dict[str, Any]:
         "kind": entry.kind.value,
         "derived": entry.derived,
     }
+
+
+def timeline_json(entries: Sequence[TimelineEntry]) -> Iterator[str]:
+    """Each entry as the compact JSON text of its `_entry` dict (same keys, same order,
+    strings encoded by json's own ASCII encoder); strings repeated on many entries
+    (actions, names, sources, kinds) are encoded once."""
+    encode = encode_basestring_ascii
+    repeated: dict[str, str] = {}
+
+    def once(text: str) -> str:
+        encoded = repeated.get(text)
+        if encoded is None:
+            encoded = repeated[text] = encode(text)
+        return encoded
+
+    for e in entries:
+        yield (
+            f'{{"at":{encode(rfc3339(e.at))},"event":{encode(e.event)},'
+            f'"action":{once(e.action)},"by":{once(e.by)},"source":{once(e.source)},'
+            f'"kind":{once(e.kind.value)},"derived":{"true" if e.derived else "false"}}}'
+        )

@@ -8,13 +8,13 @@ chart renders unchanged inline in a page under `style-src 'self'` and as a stand
 from __future__ import annotations
 
 import math
+import operator
 import re
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html import escape
-from itertools import pairwise
 
 from recorder.core.incident import Incident
 from recorder.evidence.figures import Evidence
@@ -25,6 +25,8 @@ GAP_FACTOR = 2.5
 """A spacing above this many median spacings breaks the line: the samples are missing."""
 
 Samples = Sequence[tuple[datetime, float]]
+_TIME = operator.itemgetter(0)
+_VALUE = operator.itemgetter(1)
 
 
 WIDTH, HEIGHT = 720, 260
@@ -77,9 +79,13 @@ def split_at_gaps(
 ) -> list[list[tuple[datetime, float]]]:
     """Runs of consecutive finite samples; a run ends at a non-finite value or where the
     spacing exceeds `factor` times the median spacing."""
-    ordered = sorted(samples, key=lambda s: s[0])
-    spacings = [(b[0] - a[0]).total_seconds() for a, b in pairwise(ordered)]
+    ordered = sorted(samples, key=_TIME)
+    times = list(map(_TIME, ordered))
+    # C-level maps over thousands of samples: exact timedelta seconds, as one by one.
+    spacings = list(map(timedelta.total_seconds, map(operator.sub, times[1:], times[:-1])))
     limit = factor * statistics.median(spacings) if spacings else math.inf
+    if (not spacings or max(spacings) <= limit) and all(map(math.isfinite, map(_VALUE, ordered))):
+        return [list(ordered)] if ordered else []  # one run: no gap, nothing non-finite
     runs: list[list[tuple[datetime, float]]] = []
     current: list[tuple[datetime, float]] = []
     previous: datetime | None = None
@@ -137,7 +143,7 @@ def incident_chart(
     """The chart of one stored signal: the samples from the baseline to the end of the
     incident (or `now`), and on past resolution when samples were taken after it (the
     recovery tail), with the baseline band, the figures' warning line and markers."""
-    samples = sorted(samples_by_signal.get(signal, ()), key=lambda s: s[0])
+    samples = sorted(samples_by_signal.get(signal, ()), key=_TIME)
     started = incident.started_at
     end = incident.resolved_at or now
     start = min([started, *(at for at, _ in samples[:1])])
@@ -368,8 +374,17 @@ class _Plot:
             ]
         commands = []
         lone = []
+        # self.x and self.y inlined (the same operations in the same order, so the same
+        # coordinates): a long incident draws thousands of points per chart.
+        t0, t_span, left, x_span = self.t0, self.t1 - self.t0, self.left, self.right - self.left
+        low, y_span, bottom = self.y_low, self.y_high - self.y_low, self.bottom
+        height = self.bottom - self.top
         for run in self.runs:
-            coords = [f"{self.x(at)},{self.y(value)}" for at, value in run]
+            coords = [
+                f"{round(left + (at.timestamp() - t0) / t_span * x_span, 1)},"
+                f"{round(bottom - (value - low) / y_span * height, 1)}"
+                for at, value in run
+            ]
             commands.append("M" + " L".join(coords))
             if len(run) == 1:
                 lone.append(coords[0].split(","))

@@ -1,7 +1,9 @@
 """Decoding the long reads of one incident (its timeline, its samples) row by row in bulk.
 
 A long incident's report reads tens of thousands of rows: each is unpacked by position
-once, and each distinct stored time is decoded once (the signals share their ticks).
+once, each distinct stored time is decoded once (the signals share their ticks), and the
+samples come out as `recorder.evidence.series.Sample` pairs, which the evidence and the
+charts take as they are.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from recorder.core.incident import TimelineEntry, TimelineKind
+from recorder.evidence.series import as_sample
 from recorder.store.codec import TIMELINE_COLUMNS, DecodeTime
 
 # Enum lookups by value through the class call are slow on 10,000-entry timelines.
@@ -32,8 +35,9 @@ def decode_timeline(rows: Iterable[Iterable[Any]], decode_time: DecodeTime) -> l
 def decode_samples(
     rows: Iterable[Iterable[Any]], decode_time: DecodeTime
 ) -> dict[str, list[tuple[datetime, float]]]:
-    """(signal, stored time, value or NULL) rows as each signal's (time, value) pairs,
-    in row order; NULL reads as NaN, each distinct time is decoded once."""
+    """(signal, stored time, value or NULL) rows as each signal's (time, value) pairs
+    (Samples, so the report's evidence takes them without a copy), in row order; NULL
+    reads as NaN, each distinct time is decoded once."""
     times: dict[Any, datetime] = {}
     series: dict[str, list[tuple[datetime, float]]] = {}
     points: list[tuple[datetime, float]] = []
@@ -46,5 +50,12 @@ def decode_samples(
         at = times.get(stored)
         if at is None:
             at = times[stored] = decode_time(stored)
-        points.append((at, nan if value is None else value))
+        points.append(as_sample((at, nan if value is None else value)))
     return series
+
+
+def sample_pairs(
+    times: Iterable[datetime], values: Iterable[float]
+) -> list[tuple[datetime, float]]:
+    """One signal's aggregated times and values as its (time, value) pairs (Samples)."""
+    return list(map(as_sample, zip(times, values, strict=True)))

@@ -16,6 +16,8 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar
 
+import pydantic_core
+
 T = TypeVar("T")
 P = ParamSpec("P")
 
@@ -45,15 +47,21 @@ async def run_sized(big: bool, fn: Callable[P, T], *args: P.args, **kwargs: P.kw
 
 
 def dump_json_rows(rows: Sequence[Any], default: Callable[[Any], Any]) -> str:
-    """One JSON array of `rows`, encoded `JSON_CHUNK_ROWS` at a time (the same text as
-    one `json.dumps` call with these options)."""
+    """One JSON array of `rows`, encoded `JSON_CHUNK_ROWS` at a time; `default` turns
+    what JSON has no type for into what it has (as json.dumps' `default`).
+
+    pydantic-core's encoder is three times faster than json's. Text that is not valid
+    Unicode (a lone surrogate) goes through json.dumps, so the driver refuses it as it
+    refuses any such text."""
     parts = [
-        json.dumps(
-            rows[start : start + JSON_CHUNK_ROWS],
-            ensure_ascii=False,
-            separators=(",", ":"),
-            default=default,
-        )[1:-1]
+        _dump_chunk(rows[start : start + JSON_CHUNK_ROWS], default)[1:-1]
         for start in range(0, len(rows), JSON_CHUNK_ROWS)
     ]
     return "[" + ",".join(parts) + "]"
+
+
+def _dump_chunk(rows: Sequence[Any], default: Callable[[Any], Any]) -> str:
+    try:
+        return pydantic_core.to_json(rows, fallback=default).decode()
+    except pydantic_core.PydanticSerializationError:
+        return json.dumps(rows, ensure_ascii=False, separators=(",", ":"), default=default)

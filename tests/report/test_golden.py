@@ -5,11 +5,19 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from recorder.report import ReportInput, build_report, render_markdown, report_to_json
+from recorder.core.incident import TimelineEntry, TimelineKind
+from recorder.report import (
+    ReportInput,
+    build_report,
+    render_markdown,
+    report_json_text,
+    report_to_json,
+)
 from tests.report.cases import GOLDEN_CASES
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -39,3 +47,21 @@ def test_json_report_matches_golden_file(name: str) -> None:
     document = report_to_json(build_report(GOLDEN_CASES[name]()))
     text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     check_golden(GOLDEN / f"{name}.json", text)
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_CASES))
+def test_served_json_text_is_the_document_dumped(name: str) -> None:
+    """The JSON text the report serves (its timeline written entry by entry) is exactly
+    the document dumped compactly, hostile timeline text included."""
+    data = GOLDEN_CASES[name]()
+    hostile = TimelineEntry(
+        at=data.now,
+        event='Note "é" \\ </script> \x01 ☃ 𝄞\n',
+        action="Checked",
+        by="",
+        source="PagerDuty (Jane)",
+        kind=TimelineKind.NOTE,
+        derived=True,
+    )
+    report = build_report(replace(data, timeline=[*data.timeline, hostile]))
+    assert report_json_text(report) == json.dumps(report_to_json(report), separators=(",", ":"))

@@ -10,6 +10,7 @@ import asyncpg
 
 from recorder.prometheus.failures import SamplingFailure
 from recorder.store import statements
+from recorder.store.bulk_decode import sample_pairs
 from recorder.store.codec import (
     FAILURE_COLUMNS,
     build_failure,
@@ -98,7 +99,7 @@ class PostgresSamples(SampleRole, PostgresPool):
 
         async def work(conn: Connection) -> dict[str, list[tuple[datetime, float]]]:
             rows = await conn.fetch(_SELECT_SAMPLES, incident_id)
-            return {row["signal"]: list(zip(row["ats"], row["vals"], strict=True)) for row in rows}
+            return {row["signal"]: sample_pairs(row["ats"], row["vals"]) for row in rows}
 
         return await self._run(work, begin=None)
 
