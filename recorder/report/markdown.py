@@ -144,14 +144,19 @@ class _Writer:
             "| Time (UTC) | Event | Action Taken | By Whom |",
             "|------------|-------|--------------|---------|",
         )
-        row_clock, esc = self.text.row_clock, self.esc
+        row_clock, escaped = self.text.row_clock, self._escaped
         rows = self.lines
+        # self.esc written out: this loop runs once per entry, tens of thousands of times.
         for entry in self.report.timeline:
-            at = row_clock(entry.at)
-            event = esc(entry.event) + (DERIVED_MARK if entry.derived else "")
-            rows.append(
-                f"| {at} | {event} | {esc(entry.action)} | {esc(entry.by or entry.source)} |"
-            )
+            event, action, by = entry.event, entry.action, entry.by or entry.source
+            if (event_md := escaped.get(event)) is None:
+                event_md = escaped[event] = escape_inline(event)
+            if (action_md := escaped.get(action)) is None:
+                action_md = escaped[action] = escape_inline(action)
+            if (by_md := escaped.get(by)) is None:
+                by_md = escaped[by] = escape_inline(by)
+            derived = DERIVED_MARK if entry.derived else ""
+            rows.append(f"| {row_clock(entry.at)} | {event_md}{derived} | {action_md} | {by_md} |")
         if not self.report.timeline:
             self.add("", "No timeline entries recorded.")
         self.add("")

@@ -375,14 +375,15 @@ class _Plot:
         commands = []
         lone = []
         # self.x and self.y inlined (the same operations in the same order, so the same
-        # coordinates): a long incident draws thousands of points per chart.
+        # coordinates): a long incident draws thousands of points per chart. `:.1f` prints
+        # what str(round(v, 1)) prints for coordinates this size, in one step.
         t0, t_span, left, x_span = self.t0, self.t1 - self.t0, self.left, self.right - self.left
         low, y_span, bottom = self.y_low, self.y_high - self.y_low, self.bottom
         height = self.bottom - self.top
         for run in self.runs:
             coords = [
-                f"{round(left + (at.timestamp() - t0) / t_span * x_span, 1)},"
-                f"{round(bottom - (value - low) / y_span * height, 1)}"
+                f"{left + (at.timestamp() - t0) / t_span * x_span:.1f},"
+                f"{bottom - (value - low) / y_span * height:.1f}"
                 for at, value in run
             ]
             commands.append("M" + " L".join(coords))

@@ -49,10 +49,8 @@ class ReportText:
         return "unknown" if at is None else clock(at, self.on)
 
     def row_clock(self, at: datetime) -> str:
-        """A table's Time (UTC) cell: the clock without the zone (the heading names it),
-        as `clock(at, self.on, zone="")` words it, from one C-level call per row."""
-        stamp = (at if at.tzinfo is UTC else at.astimezone(UTC)).isoformat(" ", "seconds")
-        return stamp[11:19] if stamp[:10] == self.date else stamp[:19]
+        """A table's Time (UTC) cell: the clock without the zone (the heading names it)."""
+        return clock(at, self.on, zone="")
 
     def day_of(self, at: datetime) -> str:
         return day(at)

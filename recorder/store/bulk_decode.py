@@ -17,15 +17,25 @@ from recorder.core.incident import TimelineEntry, TimelineKind
 from recorder.evidence.series import as_sample
 from recorder.store.codec import TIMELINE_COLUMNS, DecodeTime
 
+FETCH_CHUNK = 4096
+"""Rows per fetch where a driver fetches a long read in chunks."""
 # Enum lookups by value through the class call are slow on 10,000-entry timelines.
 _KINDS: dict[str, TimelineKind] = {kind.value: kind for kind in TimelineKind}
 if TIMELINE_COLUMNS != ("at", "event", "action", "actor", "source", "kind", "derived"):
     raise RuntimeError("decode_timeline unpacks timeline rows by position: update it")
 
 
-def decode_timeline(rows: Iterable[Iterable[Any]], decode_time: DecodeTime) -> list[TimelineEntry]:
-    """The timeline entries stored in `rows` (columns in `TIMELINE_COLUMNS` order)."""
+def decode_timeline(
+    rows: Iterable[Iterable[Any]], decode_time: DecodeTime | None
+) -> list[TimelineEntry]:
+    """The timeline entries stored in `rows` (columns in `TIMELINE_COLUMNS` order);
+    `decode_time` None: the driver hands back times decoded already (asyncpg)."""
     kinds = _KINDS
+    if decode_time is None:
+        return [
+            TimelineEntry(at, event, action, actor, source, kinds[kind], bool(derived))
+            for at, event, action, actor, source, kind, derived in rows
+        ]
     return [
         TimelineEntry(decode_time(at), event, action, actor, source, kinds[kind], bool(derived))
         for at, event, action, actor, source, kind, derived in rows
@@ -33,13 +43,21 @@ def decode_timeline(rows: Iterable[Iterable[Any]], decode_time: DecodeTime) -> l
 
 
 def decode_samples(
-    rows: Iterable[Iterable[Any]], decode_time: DecodeTime
+    rows: Iterable[Iterable[Any]],
+    decode_time: DecodeTime,
+    *,
+    series: dict[str, list[tuple[datetime, float]]] | None = None,
+    times: dict[Any, datetime] | None = None,
 ) -> dict[str, list[tuple[datetime, float]]]:
     """(signal, stored time, value or NULL) rows as each signal's (time, value) pairs
     (Samples, so the report's evidence takes them without a copy), in row order; NULL
-    reads as NaN, each distinct time is decoded once."""
-    times: dict[Any, datetime] = {}
-    series: dict[str, list[tuple[datetime, float]]] = {}
+    reads as NaN, each distinct time is decoded once.
+
+    Rows fetched in chunks go in chunk by chunk: pass the same `series` (extended and
+    returned) and `times` (the decoded times) with each, so a chunk's rows can be freed
+    before the next is fetched."""
+    times = {} if times is None else times
+    series = {} if series is None else series
     points: list[tuple[datetime, float]] = []
     current = None
     nan = math.nan

@@ -14,6 +14,7 @@ from recorder.evidence.series import Sample
 from recorder.report.svg import (
     Chart,
     Marker,
+    _Plot,
     incident_chart,
     render_svg,
     split_at_gaps,
@@ -272,3 +273,18 @@ def test_chart_shows_the_recovery_tail_after_resolution() -> None:
     svg = render_svg(c)
     assert 'data-points="46"' in svg
     assert 'data-marker="resolved"' in svg
+
+
+def test_each_point_sits_where_the_plot_scales_put_it() -> None:
+    """Every coordinate pair is the plot's x and y of its sample, rounded to 0.1 px,
+    for irregular times and values (sub-second instants, negatives, long decimals)."""
+    samples = [
+        (T0 + timedelta(seconds=7.3 * n, microseconds=n * 1237), (-1) ** n * 0.0137 * n**1.5)
+        for n in range(400)
+    ]
+    drawn = chart(samples=samples, unit="", end=samples[-1][0])
+    plot = _Plot(drawn, 640, 240)
+    path = parse(render_svg(drawn, width=640, height=240)).find(f"{SVG}path[@class='series']")
+    assert path is not None
+    pairs = re.findall(r"(-?[\d.]+),(-?[\d.]+)", path.get("d", ""))
+    assert pairs == [(str(plot.x(at)), str(plot.y(value))) for at, value in samples]

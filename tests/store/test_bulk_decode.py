@@ -35,3 +35,24 @@ def test_timeline_rows_decode_by_position() -> None:
     assert decode_timeline([row], decode_micros) == [
         TimelineEntry(T0, "Note", "Investigated", "Jane", "PagerDuty", TimelineKind.NOTE, True)
     ]
+
+
+def test_samples_decoded_chunk_by_chunk_read_as_in_one_go() -> None:
+    """A signal split across fetched chunks continues in the same series."""
+    rows = [("a", encode_micros(T0) + n * 15_000_000, float(n)) for n in range(5)]
+    rows += [("b", encode_micros(T0) + n * 15_000_000, -float(n)) for n in range(3)]
+    whole = decode_samples(rows, decode_micros)
+    series: dict[str, list[tuple[datetime, float]]] = {}
+    times: dict[int, datetime] = {}
+    for start in range(0, len(rows), 3):
+        decode_samples(rows[start : start + 3], decode_micros, series=series, times=times)
+    assert series == whole
+    assert [len(points) for points in series.values()] == [5, 3]
+
+
+def test_timeline_rows_with_driver_decoded_times_keep_them() -> None:
+    row = (T0, "Note", "", "", "Recorder", "opened", False)
+    (entry,) = decode_timeline([row], None)
+    assert entry.at is T0
+    assert entry.kind is TimelineKind.OPENED
+    assert entry.derived is False

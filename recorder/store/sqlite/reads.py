@@ -9,7 +9,7 @@ import aiosqlite
 
 from recorder.core.incident import Incident, IncidentView, TimelineEntry
 from recorder.store import statements
-from recorder.store.bulk_decode import decode_timeline
+from recorder.store.bulk_decode import FETCH_CHUNK, decode_timeline
 from recorder.store.codec import build_incident, decode_micros, encode_micros
 from recorder.store.lazy_alerts import built_view
 from recorder.store.roles import ListRole
@@ -32,10 +32,14 @@ class SqliteReads(ListRole, SqliteConnections):
 
         async def body(conn: aiosqlite.Connection) -> list[TimelineEntry]:
             cursor = await conn.execute(sqlite_sql(statements.SELECT_TIMELINE), (incident_id,))
-            rows = await cursor.fetchall()
-            if not rows:
+            cursor.row_factory = None  # plain tuples: decode_timeline unpacks by position
+            entries: list[TimelineEntry] = []
+            # In chunks, so each chunk's rows are freed before the next is fetched.
+            while rows := await cursor.fetchmany(FETCH_CHUNK):
+                entries += decode_timeline(rows, decode_micros)
+            if not entries:
                 await load_incident(conn, incident_id)  # raises when absent
-            return decode_timeline(rows, decode_micros)
+            return entries
 
         return await self._read(body)
 

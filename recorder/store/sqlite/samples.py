@@ -10,7 +10,7 @@ import aiosqlite
 
 from recorder.prometheus.failures import SamplingFailure
 from recorder.store import statements
-from recorder.store.bulk_decode import decode_samples
+from recorder.store.bulk_decode import FETCH_CHUNK, decode_samples
 from recorder.store.codec import (
     FAILURE_COLUMNS,
     build_failure,
@@ -87,7 +87,14 @@ class SqliteSamples(SampleRole, SqliteConnections):
                 "SELECT signal, at, value FROM samples WHERE incident_id = ? ORDER BY signal, at",
                 (incident_id,),
             )
-            return decode_samples(await cursor.fetchall(), decode_micros)
+            cursor.row_factory = None  # plain tuples: one object per row, not two
+            series: dict[str, list[tuple[datetime, float]]] = {}
+            times: dict[int, datetime] = {}
+            # In chunks, so each chunk's rows are freed before the next: fewer objects
+            # alive at once, fewer collector passes on a long incident.
+            while rows := await cursor.fetchmany(FETCH_CHUNK):
+                decode_samples(rows, decode_micros, series=series, times=times)
+            return series
 
         return await self._read(body)
 
