@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -273,7 +274,13 @@ def test_each_adapter_agrees_with_the_dispatcher() -> None:
 
 
 # Generated changes: any string, key or value of a fixture replaced by hostile JSON.
-GENERATED = settings(max_examples=400, derandomize=True, database=None, deadline=None)
+# Deterministic; RECORDER_HYPOTHESIS_EXAMPLES raises the count for a longer local hunt.
+GENERATED = settings(
+    max_examples=int(os.environ.get("RECORDER_HYPOTHESIS_EXAMPLES", "400")),
+    derandomize=True,
+    database=None,
+    deadline=None,
+)
 hostile_text = st.one_of(
     st.builds(  # around the limits, in one to four UTF-8 bytes a character
         lambda c, n: c * n,
