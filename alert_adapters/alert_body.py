@@ -111,6 +111,17 @@ def read_instant(text: str, at: str, problems: ProblemList, *, start: bool) -> d
     return instant
 
 
+def valid_instants(alert: Mapping[str, Any]) -> tuple[datetime, datetime | None] | None:
+    """An alert's `startsAt` and `endsAt` as read_instant reads them, or None when
+    either has a problem (for the fast path, which leaves the wording to the careful one)."""
+    starts, ends = alert["startsAt"], alert.get("endsAt", GO_ZERO_TIME)
+    starts_at = _utc_instant(starts) if len(starts) <= TIMESTAMP_MAX_CHARS else None
+    ends_at = _utc_instant(ends) if len(ends) <= TIMESTAMP_MAX_CHARS else TIME_PROBLEM
+    if type(starts_at) is not datetime or isinstance(ends_at, str):
+        return None
+    return starts_at, ends_at
+
+
 @lru_cache(maxsize=4096)
 def _utc_instant(text: str) -> datetime | str | None:
     """The UTC instant `text` names, None for Go's zero time, or the problem with it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, with_config
@@ -13,6 +14,7 @@ from alert_adapters.alert_body import (
     check_map_sizes,
     check_strings,
     read_instant,
+    valid_instants,
 )
 from alert_adapters.errors import ProblemList, UnsupportedVersion
 from alert_adapters.fingerprint import label_fingerprint
@@ -158,14 +160,13 @@ def read_valid_alertmanager(document: Any, pairs_in_body: int) -> AlertNotificat
         document.get("commonAnnotations"),
         document.get("routeLabels"),
     )
-    problems = ProblemList()
     alerts: list[AlertEvent] = []
     for alert in document["alerts"]:
         pairs += len(alert) + len(alert["labels"]) + len(alert.get("annotations", ()))
-        event = _event(alert, "alerts", problems)
-        if event is None:
+        instants = valid_instants(alert)
+        if instants is None:
             return None
-        alerts.append(event)
+        alerts.append(_event(alert, *instants))
     if pairs != pairs_in_body:
         return None
     return _notification(document, alerts)
@@ -227,19 +228,16 @@ def _alert_event(alert: Any, at: str, problems: ProblemList) -> AlertEvent | Non
     # types: use them rather than the validated copy (half the objects for the GC).
     before = len(problems.lines)
     check_strings(alert, at, problems)
-    event = _event(alert, at, problems)
-    return event if len(problems.lines) == before else None
-
-
-def _event(alert: Any, at: str, problems: ProblemList) -> AlertEvent | None:
-    """The event of an alert whose types and strings are valid, or None after adding a
-    problem with its times."""
-    before = len(problems.lines)
     starts_at = read_instant(alert["startsAt"], f"{at}.startsAt", problems, start=True)
     ends_raw = alert.get("endsAt", GO_ZERO_TIME)
     ends_at = read_instant(ends_raw, f"{at}.endsAt", problems, start=False)
     if starts_at is None or len(problems.lines) > before:
         return None
+    return _event(alert, starts_at, ends_at)
+
+
+def _event(alert: Any, starts_at: datetime, ends_at: datetime | None) -> AlertEvent:
+    """The event of a valid alert, with its times read."""
     return AlertEvent(
         fingerprint=alert.get("fingerprint") or label_fingerprint(alert["labels"]),
         status=STATUSES[alert["status"]],

@@ -12,6 +12,7 @@ LegacyGrafanaPayload.
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Annotated, Any, Literal, NotRequired
 from urllib.parse import urljoin, urlsplit
 
@@ -26,6 +27,7 @@ from alert_adapters.alert_body import (
     check_map_sizes,
     check_strings,
     read_instant,
+    valid_instants,
 )
 from alert_adapters.errors import PayloadNotJSON, ProblemList, UnsupportedVersion
 from alert_adapters.fingerprint import label_fingerprint
@@ -213,16 +215,15 @@ def read_valid_grafana(document: Any, pairs_in_body: int) -> AlertNotification |
         document.get("groupLabels"), document.get("commonLabels"), document.get("commonAnnotations")
     )
     external_url = document.get("externalURL", "")
-    problems = ProblemList()
     alerts: list[AlertEvent] = []
     for alert in document["alerts"]:
         pairs += len(alert) + map_pairs(
             alert["labels"], alert.get("annotations"), alert.get("values")
         )
-        event = _event(alert, "alerts", external_url, problems)
-        if event is None:
+        instants = valid_instants(alert)
+        if instants is None:
             return None
-        alerts.append(event)
+        alerts.append(_event(alert, *instants, external_url))
     if pairs != pairs_in_body:
         return None
     return _notification(document, external_url, alerts)
@@ -292,18 +293,17 @@ def _alert_event(
         problem = text_problem(ref, LABEL_NAME_MAX_BYTES)
         if problem is not None:
             problems.add(f"{at}.values", f"a query ref {problem}")
-    event = _event(alert, at, external_url, problems)
-    return event if len(problems.lines) == before else None
-
-
-def _event(alert: Any, at: str, external_url: str, problems: ProblemList) -> AlertEvent | None:
-    """The event of an alert whose types and strings are valid, or None after adding a
-    problem with its times."""
-    before = len(problems.lines)
     starts_at = read_instant(alert["startsAt"], f"{at}.startsAt", problems, start=True)
     ends_at = read_instant(alert.get("endsAt", GO_ZERO_TIME), f"{at}.endsAt", problems, start=False)
     if starts_at is None or len(problems.lines) > before:
         return None
+    return _event(alert, starts_at, ends_at, external_url)
+
+
+def _event(
+    alert: Any, starts_at: datetime, ends_at: datetime | None, external_url: str
+) -> AlertEvent:
+    """The event of a valid alert, with its times read."""
     labels = alert["labels"] or {}
     return AlertEvent(
         fingerprint=alert.get("fingerprint") or label_fingerprint(labels),

@@ -59,8 +59,9 @@ def read_raw_facts(body: bytes) -> RawFacts | None:
 
     With whitespace removed, each key's closing quote sits right before its colon, so
     every pair the parser reads adds one `":`. The other `":` are strings that begin
-    with a colon (they only add) and escaped quotes before a colon (`\\":`, refused
-    here), so a result holding as many pairs as there are `":` repeated no key.
+    with a colon once whitespace is removed (they only add) and escaped quotes before a
+    colon (`\\":`, refused here), so a result holding as many pairs as there are `":`
+    repeated no key.
     """
     packed = body.translate(None, _WHITESPACE)
     scale = EXACT if body.isascii() else LOOSE

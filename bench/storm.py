@@ -21,7 +21,8 @@ PostgreSQL, the server processes serving it) used for it, the slowest `/healthz`
 while it was recorded (asked every 5 ms on a connection of its own: what any other
 request would have waited), and the server's peak RSS (VmHWM from /proc, the whole
 process: interpreter, libraries, pools) after the last round, beside its RSS at rest
-before the first.
+before the first, and the peak RSS of its child processes (big bodies are parsed in a
+worker process, whose CPU time is counted as the recorder's).
 
 `--compare DIR` also runs a recorder from the source tree DIR (for example
 `git archive main | tar -x -C DIR`), each on its own schema, alternating the two round
@@ -151,6 +152,21 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time the process has used (/proc/PID/stat utime, stime)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def child_pids(pid: int) -> list[int]:
+    """The child processes of `pid` (the recorder's body-parsing worker among them)."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            children += [int(child) for child in (task / "children").read_text().split()]
+    return children
+
+
+def recorder_tree_cpu(pid: int) -> float:
+    """CPU seconds of the recorder and its child processes: big bodies are parsed in a
+    worker process, whose time is the recorder's too."""
+    return cpu_seconds(pid) + total_cpu(child_pids(pid))
 
 
 def memory_kib(pid: int) -> dict[str, int]:
@@ -355,11 +371,11 @@ async def run_round(build: Build, alerts: int, round_no: int, pg: bool) -> None:
         for step in STEPS:
             status = "resolved" if step == "resolved" else "firing"
             body = storm_body(alerts, status=status, group=group)
-            cpu_before, pg_before = cpu_seconds(build.pid), total_cpu(build.servers)
+            cpu_before, pg_before = recorder_tree_cpu(build.pid), total_cpu(build.servers)
             answer, healthz = await post_probed(
                 session, build.base + "/webhooks/alertmanager", body, build.base + "/healthz"
             )
-            cpu = cpu_seconds(build.pid) - cpu_before
+            cpu = recorder_tree_cpu(build.pid) - cpu_before
             pg_cpu = total_cpu(build.servers) - pg_before
             rss = memory_kib(build.pid)
             build.steps[step].append(Step(answer, cpu, pg_cpu, healthz))
@@ -396,6 +412,10 @@ def summary(build: Build, pg: bool) -> None:
             f"max {max(worst):4.0f} ms"
         )
     print(f"  recorder peak RSS {peak / 1024:.1f} MiB (at rest {build.rest_kib / 1024:.1f} MiB)")
+    for child in child_pids(build.pid):
+        with contextlib.suppress(OSError):
+            child_peak = memory_kib(child)["VmHWM"]
+            print(f"  child process (body parsing) peak RSS {child_peak / 1024:.1f} MiB")
 
 
 def measure(name: str, database_urls: list[str], args: argparse.Namespace, pg: str | None) -> None:

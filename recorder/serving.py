@@ -17,19 +17,23 @@ from dataclasses import dataclass
 import structlog
 from aiohttp import web
 
-from recorder import __version__
+from recorder import __version__, listening
 from recorder.settings import Settings, mask_url
 from recorder.store.errors import StorageMisconfigured
 from recorder.store.factory import open_store
 from recorder.web.app import create_app
-from recorder.web.draining import begin_draining
+from recorder.web.draining import begin_draining, wait_until_no_idle
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_STORAGE = 3
 EXIT_BIND = 4
+# After SIGTERM and shutdown_delay, the listener's close takes at most LISTENER_SETTLE_S:
+# the pause for handshakes in progress, then at most FIRST_REQUEST_S for connections with
+# no request in flight to send one (deploy/kubernetes budgets for it).
 LISTENER_SETTLE_S = 0.5
+FIRST_REQUEST_S = LISTENER_SETTLE_S - listening.HANDSHAKE_S
 
 
 @dataclass(frozen=True)
@@ -111,11 +115,17 @@ async def _serve(settings: Settings, *, migrate: bool) -> int:
         raise StartupFailure(EXIT_STORAGE, f"{exc}; {exc.hint}") from None
     log: structlog.typing.FilteringBoundLogger = structlog.get_logger("recorder")
     try:
-        site = web.TCPSite(runner, settings.host, settings.port)
         try:
-            await site.start()
+            sockets = listening.bind(settings.host, settings.port)
         except OSError as exc:
             raise StartupFailure(EXIT_BIND, describe_bind_error(settings.listen, exc)) from None
+        server = runner.server
+        assert server is not None  # set up above
+        loop = asyncio.get_running_loop()
+        listeners = [
+            await loop.create_server(server, sock=sock, backlog=listening.BACKLOG)
+            for sock in sockets
+        ]
         print(
             f"recorder {__version__} listening on http://{settings.listen} "
             f"(storage: {mask_url(settings.database_url)})",
@@ -123,22 +133,45 @@ async def _serve(settings: Settings, *, migrate: bool) -> int:
             flush=True,
         )
         stop = await _wait_for_signal()
-        timeout = settings.shutdown_timeout.total_seconds()
-        log.info("shutdown_started", signal=stop, timeout_s=timeout)
-        begin_draining(app)
-        if settings.shutdown_delay.total_seconds() > 0:
-            await asyncio.sleep(settings.shutdown_delay.total_seconds())
-        # Close the listener first, then give connections accepted just before it closed
-        # a moment to deliver their request (served, with Connection: close). Otherwise
-        # aiohttp closes them as idle and drops what they send; worse, one whose handler
-        # had not started waiting yet when aiohttp closed idle connections hangs for
-        # the whole shutdown timeout, and its client with it.
-        await site.stop()
-        await asyncio.sleep(LISTENER_SETTLE_S)
+        log.info(
+            "shutdown_started", signal=stop, timeout_s=settings.shutdown_timeout.total_seconds()
+        )
+        await _drain(settings, app, server, list(zip(listeners, sockets, strict=True)), log)
     finally:
         await runner.cleanup()
     log.info("shutdown_complete")
     return EXIT_OK
+
+
+async def _drain(
+    settings: Settings,
+    app: web.Application,
+    server: web.Server,
+    listeners: list[tuple[asyncio.Server, socket.socket]],
+    log: structlog.typing.FilteringBoundLogger,
+) -> None:
+    """From SIGTERM to closing storage: readiness off, listener closed without resetting
+    anything the kernel queued, connections accepted last given a moment to speak."""
+    begin_draining(app)
+    # Listener open, /readyz 503, every response closes its connection: load balancers
+    # stop sending and kept-alive clients are told to reconnect (elsewhere).
+    if settings.shutdown_delay.total_seconds() > 0:
+        await asyncio.sleep(settings.shutdown_delay.total_seconds())
+    sockets = [sock for _, sock in listeners]
+    filtered = listening.refuse_new_connections(sockets)
+    await asyncio.sleep(listening.HANDSHAKE_S)
+    loop = asyncio.get_running_loop()
+    handed: list[asyncio.Task[object]] = []
+
+    def serve(conn: socket.socket) -> None:
+        handed.append(loop.create_task(loop.connect_accepted_socket(server, conn)))
+
+    backlog = sum(
+        listening.close_keeping_backlog(listener, [sock], serve) for listener, sock in listeners
+    )
+    await asyncio.gather(*handed, return_exceptions=True)
+    idle = await wait_until_no_idle(app, server, FIRST_REQUEST_S)
+    log.info("listener_closed", syn_filter=filtered, backlog_accepted=backlog, idle_left=idle)
 
 
 async def _wait_for_signal() -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+import operator
 from collections.abc import Sequence
 from datetime import datetime
 
 from recorder.evidence.model import DetectionNote, Onset
-from recorder.evidence.series import Sample
+from recorder.evidence.series import VALUE, Sample
 from recorder.evidence.wording import clock, duration, number, percent
 
 _SIGNAL_WORDS = {"error_rate": "error rate", "pool_in_use": "pool"}
@@ -33,11 +35,11 @@ def find_onset(
     An upward crossing is a sample ≥ `level` whose previous sample was below it (or the
     first sample, when it is already at or above). `reference` is when the alert fired.
     """
-    crossings = [
-        i
-        for i, s in enumerate(samples)
-        if s.value >= level and (i == 0 or samples[i - 1].value < level)
-    ]
+    # At or above the level, and the previous sample below it (the samples are finite);
+    # C-level maps, as a long incident has thousands of samples.
+    above = list(map(level.__le__, map(VALUE, samples)))
+    rose = map(operator.gt, above, [False, *above])
+    crossings = list(itertools.compress(itertools.count(), rose))
     if not crossings:
         return Onset(signal, None, None, level, rule, unknown=f"never crossed: {rule}")
     before = [i for i in crossings if samples[i].at <= reference]

@@ -8,7 +8,15 @@ from datetime import datetime
 
 from recorder.evidence.detection import find_onset
 from recorder.evidence.model import DerivedEvent, Figure, Onset, Thresholds
-from recorder.evidence.series import VALUE, Sample, pair_nearest, stored_samples
+from recorder.evidence.series import (
+    VALUE,
+    Sample,
+    between,
+    finite,
+    in_order,
+    nearest_values,
+    stored_samples,
+)
 from recorder.evidence.units import CONNECTIONS, FRACTION, POOL_IN_USE, POOL_MAX, SECONDS
 from recorder.evidence.window import Absent, Window, step_figure
 from recorder.evidence.wording import clock, count, fraction, percent
@@ -48,9 +56,12 @@ def build_pool_figures(
     rule = f"pool in use ≥ {percent(th.pool_warning)} of max"
     source = "peak of pool_in_use ÷ pool_max"
     reason = absent(POOL_IN_USE) or absent(POOL_MAX)
-    pairs = [] if reason else pair_nearest(series[POOL_IN_USE], series[POOL_MAX])
-    pairs = [p for p in pairs if p[2] > 0]
-    if reason is None and not pairs:
+    # Each in-use sample with the nearest pool_max, kept where the max is above 0: as
+    # indexes into two lists rather than a tuple per sample (long incidents).
+    in_use = () if reason else in_order(finite(series[POOL_IN_USE]))
+    sizes = nearest_values(in_use, series[POOL_MAX]) if in_use else []
+    kept = [i for i, size in enumerate(sizes) if size > 0]
+    if reason is None and not kept:
         reason = "pool_max is never above 0, so usage cannot be computed"
     if reason is not None:
         peak_in_use = w.incident(series.get(POOL_IN_USE, ()))
@@ -66,12 +77,17 @@ def build_pool_figures(
             Onset(POOL_IN_USE, None, None, None, rule, unknown=reason),
             [],
         )
-    ratios = stored_samples((at, used / size) for at, used, size in pairs)
-    by_time = {pair[0]: pair for pair in pairs}  # the pairs themselves, not copies
+    ratios = stored_samples((in_use[i].at, in_use[i].value / sizes[i]) for i in kept)
+    by_time = {in_use[i].at: i for i in kept}
+
+    def used_and_size(at: datetime) -> tuple[float, float]:
+        index = by_time[at]
+        return in_use[index].value, sizes[index]
+
     inside = w.incident(ratios)
     if inside:
         top = max(inside, key=VALUE)
-        _, used, size = by_time[top.at]
+        used, size = used_and_size(top.at)
         method = f"highest in_use/max of {len(inside)} samples, {w.span()}"
         peak = PoolPeak(used, size, top.at, method)
         text = (
@@ -97,13 +113,13 @@ def build_pool_figures(
     events: list[DerivedEvent] = []
     if onset.at is not None and onset.value is not None and onset.value < 1.0:
         # A pool that jumps straight to max gets only the "at max" entry below.
-        _, used, size = by_time[onset.at]
+        used, size = used_and_size(onset.at)
         text = f"Database connections crossed {percent(th.pool_warning)} ({fraction(used, size)})"
         events.append(DerivedEvent(onset.at, text, POOL_IN_USE))
     start = min(w.start, onset.at) if onset.at else w.start
     full = False
-    for ratio in (r for r in ratios if start <= r.at <= w.end):
-        _, used, size = by_time[ratio.at]
+    for ratio in between(ratios, start, w.end):  # time-ordered: a slice, not a scan
+        used, size = used_and_size(ratio.at)
         # Hysteresis: "normalized" means back under the warning level, so a pool flapping
         # between 99 and 100 does not fill the timeline.
         if not full and ratio.value >= 1.0:

@@ -248,14 +248,23 @@ def pair_nearest(
     Used to divide pool in-use by pool max: both are sampled on the same tick, and the
     max rarely changes, so the nearest max is the one that applied. Ties go to the earlier.
     """
+    ordered = in_order(finite(left))
+    nearest = nearest_values(ordered, right)
+    return [(s.at, s.value, v) for s, v in zip(ordered, nearest, strict=False)]
+
+
+def nearest_values(left: Sequence[Sample], right: Sequence[Sample]) -> list[float]:
+    """For each of the time-ordered finite `left` samples, the value of the finite right
+    sample nearest in time (ties go to the earlier); [] when the right has none. What
+    `pair_nearest` pairs, as plain values: no tuple per sample."""
     right_sorted = in_order(finite(right))
     if not right_sorted:
         return []
     times = [s.at.timestamp() for s in right_sorted]
     last = len(times) - 1
-    pairs: list[tuple[datetime, float, float]] = []
+    values: list[float] = []
     i = 0  # both sides are in time order: walk them together instead of searching
-    for sample in in_order(finite(left)):
+    for sample in left:
         at = sample.at.timestamp()
         while i <= last and times[i] < at:
             i += 1
@@ -266,5 +275,5 @@ def pair_nearest(
         else:
             # Ties go to the earlier sample.
             best = i - 1 if at - times[i - 1] <= times[i] - at else i
-        pairs.append((sample.at, sample.value, right_sorted[best].value))
-    return pairs
+        values.append(right_sorted[best].value)
+    return values

@@ -163,19 +163,19 @@ def timeline_json(entries: Sequence[TimelineEntry]) -> Iterator[str]:
     encode = encode_basestring_ascii
     repeated: dict[str, str] = {}
     kinds: dict[TimelineKind, str] = {}
-
-    def once(text: str) -> str:
-        encoded = repeated.get(text)
-        if encoded is None:
-            encoded = repeated[text] = encode(text)
-        return encoded
-
     for e in entries:
+        # The memo written out rather than called: this loop runs once per entry.
         if (kind := kinds.get(e.kind)) is None:
             kind = kinds[e.kind] = encode(e.kind.value)
+        if (action := repeated.get(e.action)) is None:
+            action = repeated[e.action] = encode(e.action)
+        if (by := repeated.get(e.by)) is None:
+            by = repeated[e.by] = encode(e.by)
+        if (source := repeated.get(e.source)) is None:
+            source = repeated[e.source] = encode(e.source)
         # An RFC 3339 instant is digits and -:.TZ: nothing in it to escape.
         yield (
-            f'{{"at":"{rfc3339(e.at)}","event":{encode(e.event)},'
-            f'"action":{once(e.action)},"by":{once(e.by)},"source":{once(e.source)},'
-            f'"kind":{kind},"derived":{"true" if e.derived else "false"}}}'
+            f'{{"at":"{rfc3339(e.at)}","event":{encode(e.event)},"action":{action},'
+            f'"by":{by},"source":{source},"kind":{kind},'
+            f'"derived":{"true" if e.derived else "false"}}}'
         )

@@ -1,1 +1,2 @@
-"""Persistence: one narrow protocol, SQLite and PostgreSQL backends."""
+"""Persistence: the protocols by role (`protocol.py`), what both backends share (`roles.py`,
+`statements.py`, `codec.py`), and one package per backend (`sqlite/`, `postgres/`)."""

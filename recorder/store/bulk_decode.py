@@ -9,25 +9,53 @@ charts take as they are.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from recorder.core.incident import TimelineEntry, TimelineKind
 from recorder.evidence.series import as_sample
 from recorder.store.codec import TIMELINE_COLUMNS, DecodeTime
 
-FETCH_CHUNK = 4096
+FETCH_CHUNK = 8192
 """Rows per fetch where a driver fetches a long read in chunks."""
+
+
+class ChunkedCursor(Protocol):
+    """A cursor that fetches its rows a chunk at a time (aiosqlite's)."""
+
+    async def fetchmany(self, size: int) -> Iterable[Any]: ...
+
+
+async def chunks(cursor: ChunkedCursor) -> AsyncIterator[list[Any]]:
+    """The cursor's rows, `FETCH_CHUNK` at a time, so each chunk can be freed before the
+    next is fetched; a short chunk is the last (no fetch that comes back empty: each
+    fetch is a trip to the driver's thread)."""
+    while True:
+        rows = list(await cursor.fetchmany(FETCH_CHUNK))
+        if rows:
+            yield rows
+        if len(rows) < FETCH_CHUNK:
+            return
+
+
 # Enum lookups by value through the class call are slow on 10,000-entry timelines.
 _KINDS: dict[str, TimelineKind] = {kind.value: kind for kind in TimelineKind}
 if TIMELINE_COLUMNS != ("at", "event", "action", "actor", "source", "kind", "derived"):
     raise RuntimeError("decode_timeline unpacks timeline rows by position: update it")
 
 
-def decode_timeline(rows: Iterable[Iterable[Any]], decode_time: DecodeTime) -> list[TimelineEntry]:
-    """The timeline entries stored in `rows` (columns in `TIMELINE_COLUMNS` order)."""
+def decode_timeline(
+    rows: Iterable[Iterable[Any]], decode_time: DecodeTime | None
+) -> list[TimelineEntry]:
+    """The timeline entries stored in `rows` (columns in `TIMELINE_COLUMNS` order);
+    `decode_time` None: the driver hands back times decoded already (asyncpg)."""
     kinds = _KINDS
+    if decode_time is None:
+        return [
+            TimelineEntry(at, event, action, actor, source, kinds[kind], bool(derived))
+            for at, event, action, actor, source, kind, derived in rows
+        ]
     return [
         TimelineEntry(decode_time(at), event, action, actor, source, kinds[kind], bool(derived))
         for at, event, action, actor, source, kind, derived in rows

@@ -1,7 +1,9 @@
 """Graceful shutdown of the web app: readiness goes off, bodies still arriving get a 503.
 
 On SIGTERM `serve` calls `begin_draining` (so /readyz answers 503 and load balancers
-stop sending), then stops the listener. When aiohttp shuts the app down, every request
+stop sending, and every response closes its connection), then closes the listener (see
+recorder/listening.py) and `wait_until_no_idle` gives connections that have not sent
+their request yet a moment to do so. When aiohttp shuts the app down, every request
 whose body is still arriving is answered 503 with `Connection: close` at once, instead
 of waiting for a slow sender until the shutdown timeout and then failing it; its sender
 (Alertmanager, PagerDuty) retries. Requests whose bodies have arrived run to completion
@@ -10,16 +12,36 @@ within `shutdown_timeout`.
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from aiohttp import web
 
 from recorder.web.inflight import ShuttingDown
 from recorder.web.keys import DRAINING, LOG
 from recorder.web.problems import Handler, problem_response
 
+IDLE_POLL_S = 0.01
+
 
 def begin_draining(app: web.Application) -> None:
-    """From now on /readyz answers 503; nothing else changes yet."""
+    """From now on /readyz answers 503 and every response closes its connection."""
     app[DRAINING].draining = True
+
+
+async def wait_until_no_idle(app: web.Application, server: web.Server, within: float) -> int:
+    """After the listener closed: wait, at most `within` seconds, until no connection is
+    idle. A connection accepted just before the close sends its request and is answered
+    (with `Connection: close`, as everything while draining); a kept-alive one is used
+    once more the same way, or stays idle. aiohttp then closes what is still idle, with
+    a FIN: a client that sees it before sending opens a new connection instead.
+    Returns how many were still idle."""
+    state = app[DRAINING]
+    deadline = time.monotonic() + within
+    # Polled: aiohttp has no event for "a connection began a request or closed".
+    while (idle := state.idle(server.connections)) and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(IDLE_POLL_S)
+    return idle
 
 
 async def on_shutdown(app: web.Application) -> None:
@@ -41,6 +63,8 @@ async def drain_gate(request: web.Request, handler: Handler) -> web.StreamRespon
     state = request.app[DRAINING]
     state.in_flight[id(request)] = request
     try:
+        if state.bodies_cut and not request.content.is_eof():
+            raise ShuttingDown  # its body would never arrive: aiohttp stopped reading
         response = await handler(request)
         if state.draining:
             # Clients reconnect for their next request instead of reusing a connection

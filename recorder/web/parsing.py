@@ -23,7 +23,8 @@ MAX_BIG_PARSES = 1
 
 
 class ParserUnavailable(Exception):
-    """A parsing worker process died (killed for memory, say); the sender should retry."""
+    """A parsing worker process died (killed for memory, say) or could not start; the
+    sender should retry."""
 
 
 class BodyParser:
@@ -79,7 +80,11 @@ class BodyParser:
                     initializer=_prepare_worker,
                 )
                 loop = asyncio.get_running_loop()
-                await loop.run_in_executor(self._threads, _start_workers, pool, self._workers)
+                try:
+                    await loop.run_in_executor(self._threads, _start_workers, pool, self._workers)
+                except (BrokenProcessPool, OSError):  # no process, or one that died starting
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise ParserUnavailable("no body parsing process could start; retry") from None
                 self._processes = pool
             return self._processes
 

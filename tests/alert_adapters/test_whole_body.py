@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alert_adapters import alertmanager, grafana, versions
 from alert_adapters.errors import PayloadError
@@ -268,3 +271,65 @@ def test_each_adapter_agrees_with_the_dispatcher() -> None:
         assert parse(body) == versions.parse_alert_webhook(body)
         repeated = body.replace(b'"groupKey":', b'"groupKey":"g","groupKey":', 1)
         assert outcome(parse, repeated)[0] == "PayloadNotJSON"
+
+
+# Generated changes: any string, key or value of a fixture replaced by hostile JSON.
+# Deterministic; RECORDER_HYPOTHESIS_EXAMPLES raises the count for a longer local hunt.
+GENERATED = settings(
+    max_examples=int(os.environ.get("RECORDER_HYPOTHESIS_EXAMPLES", "400")),
+    derandomize=True,
+    database=None,
+    deadline=None,
+)
+hostile_text = st.one_of(
+    st.builds(  # around the limits, in one to four UTF-8 bytes a character
+        lambda c, n: c * n,
+        st.sampled_from(["k", "é", "€", "😀", '"', ":"]),
+        st.sampled_from([64, 65, 256, 257, 512, 513, 1024, 1025, 2048, 2049, 16384, 16385]),
+    ),
+    st.sampled_from(["", ":", '":', "\\", '\\"', "\x00", "\ud800", "é", "😀", " :", "NaN"]),
+    st.text(st.characters(codec=None, blacklist_categories=()), max_size=20),
+)
+json_value = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.floats(),
+        hostile_text,
+    ),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(hostile_text, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def paths_of(document: Any, at: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """The path of every value in a JSON document, the document's own included."""
+    found = [at]
+    if isinstance(document, dict):
+        for key, child in document.items():
+            found += paths_of(child, (*at, key))
+    elif isinstance(document, list):
+        for index, child in enumerate(document):
+            found += paths_of(child, (*at, index))
+    return found
+
+
+@GENERATED
+@given(name=st.sampled_from(FIXTURES), data=st.data())
+def test_generated_changes_give_the_same_outcome(name: str, data: st.DataObject) -> None:
+    """Replace a value, or rename a key, anywhere: both paths say the same."""
+    document = copy.deepcopy(loaded(name))
+    path = data.draw(st.sampled_from(paths_of(document)[1:]))
+    parent = document
+    for part in path[:-1]:
+        parent = parent[part]
+    last = path[-1]
+    if isinstance(last, str) and data.draw(st.booleans()):
+        parent[data.draw(hostile_text)] = parent.pop(last)
+    else:
+        parent[last] = data.draw(st.one_of(hostile_text, json_value))
+    for ascii_only in (False, True):
+        body = json.dumps(document, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+        assert_same(body)
+        assert_same(body.replace(b'": ', b'" :', 1))

@@ -1,23 +1,32 @@
 """SIGTERM on a real `recorder serve`: readiness goes off first, a request still sending
-its body gets a 503 (never a hang or a 500), and the process exits 0 within the bound."""
+its body gets a 503 (never a hang or a 500), no connection the kernel accepted is reset,
+and the process exits 0 within the bound."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
+import aiohttp
+import pytest
+
 from tests.e2e.daemon import Daemon, free_port, recorder_env
+from tests.e2e.test_rolling_restart import notification
 
 
-def start(tmp_path: Path, config: str) -> Daemon:
+def start(tmp_path: Path, config: str, database_url: str | None = None) -> Daemon:
     path = tmp_path / "recorder.toml"
     path.write_text(config)
     daemon = Daemon.start(
         port=free_port(),
         env=recorder_env(
-            RECORDER_DATABASE_URL=f"sqlite:///{tmp_path / 'r.db'}", RECORDER_CONFIG=str(path)
+            RECORDER_DATABASE_URL=database_url or f"sqlite:///{tmp_path / 'r.db'}",
+            RECORDER_CONFIG=str(path),
         ),
         cwd=tmp_path,
     )
@@ -72,3 +81,70 @@ def test_readiness_goes_off_before_the_listener_closes(tmp_path: Path) -> None:
         assert daemon.wait_exit(within=20) == 0
     finally:
         daemon.kill()
+
+
+CHURN_CLIENTS = 32
+CHURN_ROUNDS = 4
+
+
+async def hammer(url: str, stop: asyncio.Event, fresh: bool, outcomes: Counter[str]) -> None:
+    """Send notifications until `stop`: each on a new connection (`fresh`) or on kept-alive
+    ones; count answers by status, and what happened to the unanswered."""
+    connector = aiohttp.TCPConnector(force_close=fresh)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            try:
+                async with session.post(
+                    f"{url}/webhooks/alertmanager",
+                    data=notification(n),
+                    headers={"Content-Type": "application/json"},
+                    timeout=aiohttp.ClientTimeout(total=15),
+                ) as response:
+                    await response.read()
+                    outcomes[str(response.status)] += 1
+            except aiohttp.ClientConnectorError:
+                outcomes["refused"] += 1
+                await asyncio.sleep(0.05)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                outcomes[f"{type(exc).__name__}: {exc}"] += 1
+
+
+async def until(condition: Callable[[], bool], within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+@pytest.mark.postgres
+async def test_sigterm_under_connection_churn_resets_nothing(
+    tmp_path: Path, postgres_dsn: str
+) -> None:
+    """SIGTERM while clients connect and send as fast as they can, half on a new
+    connection per request: every attempt is answered or refused, none is reset or
+    closed unanswered (as closing a listener with connections still in the kernel's
+    accept queue would do), and the daemon exits 0 each time."""
+    outcomes: Counter[str] = Counter()
+    for _ in range(CHURN_ROUNDS):
+        daemon = start(tmp_path, 'shutdown_delay = "1s"\n', postgres_dsn)
+        try:
+            stop = asyncio.Event()
+            clients = [
+                asyncio.create_task(hammer(daemon.url, stop, i % 2 == 0, outcomes))
+                for i in range(CHURN_CLIENTS)
+            ]
+            await until(lambda n=outcomes["200"] + 200: outcomes["200"] >= n)  # loaded
+            daemon.terminate()
+            assert await asyncio.to_thread(daemon.wait_exit, 20) == 0
+            # Every client has seen it gone.
+            await until(lambda n=outcomes["refused"] + CHURN_CLIENTS: outcomes["refused"] >= n)
+            stop.set()
+            await asyncio.gather(*clients)
+        finally:
+            daemon.kill()
+        assert "Traceback" not in daemon.stderr
+        assert '"listener_closed"' in daemon.stderr
+    print("churn outcomes:", dict(outcomes))
+    assert set(outcomes) <= {"200", "503", "refused"}, outcomes

@@ -4,6 +4,7 @@ backend sends, so a change to a column list or a builder shows up here as SQL.""
 from __future__ import annotations
 
 from recorder.store.postgres.outcome import WRITE_NEW_INCIDENT, WRITE_OUTCOME
+from recorder.store.postgres.views import LOAD_BY_ID_FOR_UPDATE, LOAD_NEWEST_AND_ADOPTABLE_IDS
 from recorder.store.sqlite.outcome import _UPSERT_ALERT
 
 # PostgreSQL: an Outcome in one statement (recorder/store/postgres/outcome.py).
@@ -67,6 +68,34 @@ DO UPDATE SET status = EXCLUDED.status, ends_at = EXCLUDED.ends_at,
     resolved_text = EXCLUDED.resolved_text, value_text = EXCLUDED.value_text,
     links = EXCLUDED.links
 """
+# PostgreSQL: one incident locked for update, with its alerts as arrays in one row
+# (recorder/store/postgres/views.py).
+LOCKED_VIEW_SQL = """
+SELECT i.*, al.*
+FROM (SELECT id, correlation_key, group_key, title, status, severity, labels, started_at,
+    detected_at, updated_at, opened_by, acknowledged_at, acknowledged_by, resolved_at,
+    resolved_by, reopen_count, severity_source, human, pagerduty_id, pagerduty_html_url,
+    pagerduty_incident_key, pagerduty_status_at, link_key, figure_settings
+    FROM incidents WHERE id = $1 FOR UPDATE) AS i
+LEFT JOIN LATERAL (
+    SELECT array_agg(a.fingerprint) AS alert_fingerprints,
+        array_agg(a.starts_at) AS alert_starts, array_agg(a.status) AS alert_statuses,
+        array_agg(json_build_array(a.fingerprint, a.starts_at, a.status, a.ends_at,
+            a.labels, a.annotations, a.generator_url, a.received_at, a.updated_at,
+            a.firing_text, a.resolved_text, a.value_text, a.links)::text) AS alert_rows
+    FROM (SELECT * FROM alerts WHERE alerts.incident_id = i.id
+        ORDER BY starts_at, fingerprint) AS a
+) AS al ON true
+"""
+# PostgreSQL: what every notification looks up, in one round trip: the key's newest
+# incident as above (not locked), and the ids of incidents PagerDuty opened with the link
+# key ($2, $3 the paged key pattern).
+NEWEST_AND_ADOPTABLE_SQL = """
+SELECT v.*, ARRAY(SELECT id FROM incidents WHERE link_key = $2
+    AND correlation_key LIKE $3 ORDER BY id DESC LIMIT 20) AS adoptable_ids
+FROM (SELECT 1) AS one
+LEFT JOIN LATERAL ({view}) AS v ON true
+"""
 # SQLite: one alert row of an Outcome (recorder/store/sqlite/outcome.py).
 SQLITE_UPSERT_ALERT_SQL = """
 INSERT INTO alerts (incident_id, fingerprint, starts_at, status, ends_at, labels,
@@ -84,8 +113,9 @@ DO UPDATE SET status = excluded.status, ends_at = excluded.ends_at,
 
 
 def _words(sql: str) -> str:
-    """The statement with its white space folded (line breaks above are for reading)."""
-    return " ".join(sql.split())
+    """The statement with its white space folded, none inside parentheses (the line
+    breaks and indents above are for reading)."""
+    return " ".join(sql.split()).replace("( ", "(").replace(" )", ")")
 
 
 def test_an_outcome_is_written_in_this_one_statement() -> None:
@@ -101,6 +131,20 @@ def test_a_new_incidents_alerts_are_plain_inserts() -> None:
     expected = _words(WRITE_OUTCOME_SQL).replace(" " + _words(ALERT_UPSERT_SQL), "")
     assert _words(WRITE_NEW_INCIDENT) == expected
     assert "ON CONFLICT (incident_id" not in WRITE_NEW_INCIDENT
+
+
+def test_an_incident_is_loaded_and_locked_with_this_statement() -> None:
+    """The row lock and the alerts' arrays, sorted once for every aggregate."""
+    assert _words(LOAD_BY_ID_FOR_UPDATE) == _words(LOCKED_VIEW_SQL)
+
+
+def test_a_notification_looks_up_its_incidents_with_this_statement() -> None:
+    """The newest incident of the key ($1), or a row of NULLs, and the adoptable ids."""
+    view = _words(LOCKED_VIEW_SQL).replace(
+        "WHERE id = $1 FOR UPDATE", "WHERE correlation_key = $1 ORDER BY id DESC LIMIT 1"
+    )
+    expected = _words(NEWEST_AND_ADOPTABLE_SQL.format(view=view))
+    assert _words(LOAD_NEWEST_AND_ADOPTABLE_IDS) == expected
 
 
 def test_sqlite_upserts_each_alert_with_this_statement() -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from datetime import UTC, datetime
 
+import pytest
+
 from recorder.core.incident import TimelineEntry, TimelineKind
-from recorder.store.bulk_decode import decode_samples, decode_timeline
+from recorder.store.bulk_decode import FETCH_CHUNK, chunks, decode_samples, decode_timeline
 from recorder.store.codec import decode_micros, encode_micros
 
 T0 = datetime(2026, 11, 27, 12, 0, 0, 250_000, tzinfo=UTC)
@@ -48,3 +51,40 @@ def test_samples_decoded_chunk_by_chunk_read_as_in_one_go() -> None:
         decode_samples(rows[start : start + 3], decode_micros, series=series, times=times)
     assert series == whole
     assert [len(points) for points in series.values()] == [5, 3]
+
+
+def test_timeline_rows_with_driver_decoded_times_keep_them() -> None:
+    row = (T0, "Note", "", "", "Recorder", "opened", False)
+    (entry,) = decode_timeline([row], None)
+    assert entry.at is T0
+    assert entry.kind is TimelineKind.OPENED
+    assert entry.derived is False
+
+
+class FakeCursor:
+    """Hands out `total` rows, counting the fetches."""
+
+    def __init__(self, total: int) -> None:
+        self.left = list(range(total))
+        self.fetches = 0
+
+    async def fetchmany(self, size: int) -> list[int]:
+        self.fetches += 1
+        taken, self.left = self.left[:size], self.left[size:]
+        return taken
+
+
+@pytest.mark.parametrize(
+    ("total", "fetches"),
+    [(0, 1), (5, 1), (FETCH_CHUNK, 2), (FETCH_CHUNK + 1, 2), (2 * FETCH_CHUNK + 3, 3)],
+)
+def test_chunks_hand_out_every_row_and_stop_after_a_short_chunk(total: int, fetches: int) -> None:
+    cursor = FakeCursor(total)
+
+    async def drain() -> list[list[int]]:
+        return [rows async for rows in chunks(cursor)]
+
+    got = asyncio.run(drain())
+    assert [row for rows in got for row in rows] == list(range(total))
+    assert all(rows for rows in got)
+    assert cursor.fetches == fetches

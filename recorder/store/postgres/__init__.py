@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from recorder.store.postgres.locks import lock_id
 from recorder.store.postgres.store import PostgresStore
 
-__all__ = ["PostgresStore", "lock_id"]
+__all__ = ["PostgresStore"]

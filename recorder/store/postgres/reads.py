@@ -45,7 +45,7 @@ class PostgresReads(ListRole, PostgresPool):
                 "SELECT EXISTS (SELECT 1 FROM incidents WHERE id = $1)", incident_id
             ):
                 raise IncidentNotFound(incident_id)
-            return decode_timeline(rows, decode_utc)
+            return decode_timeline(rows, None)  # asyncpg decodes timestamptz
 
         return await self._run(work, begin=None)
 

@@ -9,7 +9,7 @@ import aiosqlite
 
 from recorder.core.incident import Incident, IncidentView, TimelineEntry
 from recorder.store import statements
-from recorder.store.bulk_decode import FETCH_CHUNK, decode_timeline
+from recorder.store.bulk_decode import chunks, decode_timeline
 from recorder.store.codec import build_incident, decode_micros, encode_micros
 from recorder.store.lazy_alerts import built_view
 from recorder.store.roles import ListRole
@@ -34,8 +34,7 @@ class SqliteReads(ListRole, SqliteConnections):
             cursor = await conn.execute(sqlite_sql(statements.SELECT_TIMELINE), (incident_id,))
             cursor.row_factory = None  # plain tuples: decode_timeline unpacks by position
             entries: list[TimelineEntry] = []
-            # In chunks, so each chunk's rows are freed before the next is fetched.
-            while rows := await cursor.fetchmany(FETCH_CHUNK):
+            async for rows in chunks(cursor):
                 entries += decode_timeline(rows, decode_micros)
             if not entries:
                 await load_incident(conn, incident_id)  # raises when absent

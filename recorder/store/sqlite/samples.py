@@ -10,7 +10,7 @@ import aiosqlite
 
 from recorder.prometheus.failures import SamplingFailure
 from recorder.store import statements
-from recorder.store.bulk_decode import FETCH_CHUNK, decode_samples
+from recorder.store.bulk_decode import chunks, decode_samples
 from recorder.store.codec import (
     FAILURE_COLUMNS,
     build_failure,
@@ -90,9 +90,8 @@ class SqliteSamples(SampleRole, SqliteConnections):
             cursor.row_factory = None  # plain tuples: one object per row, not two
             series: dict[str, list[tuple[datetime, float]]] = {}
             times: dict[int, datetime] = {}
-            # In chunks, so each chunk's rows are freed before the next: fewer objects
-            # alive at once, fewer collector passes on a long incident.
-            while rows := await cursor.fetchmany(FETCH_CHUNK):
+            # In chunks: fewer objects alive at once, fewer collector passes.
+            async for rows in chunks(cursor):
                 decode_samples(rows, decode_micros, series=series, times=times)
             return series
 

@@ -49,14 +49,8 @@ async def load_view(conn: aiosqlite.Connection, incident_id: str) -> IncidentVie
 
 
 async def load_newest(conn: aiosqlite.Connection, correlation_key: str) -> IncidentView | None:
-    cursor = await conn.execute(
-        f"{INCIDENT_SELECT} WHERE correlation_key = ? ORDER BY id DESC LIMIT 1",
-        (correlation_key,),
-    )
-    row = await cursor.fetchone()
-    if row is None:
-        return None
-    return await load_alerts(conn, build_incident(row, decode_micros))
+    where = "correlation_key = ? ORDER BY id DESC LIMIT 1"
+    return await load_one(conn, where, (correlation_key,))
 
 
 async def load_one(
