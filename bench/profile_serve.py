@@ -19,7 +19,8 @@ compare builds with.
   inflates Python-heavy paths; use it to count calls, py-spy for proportions.
 - `--compare DIR` starts a second recorder from the source tree DIR (for example
   `git archive main | tar -x -C DIR`) and alternates wrk between the two, round by round,
-  then prints the medians: an A/B of two builds in one run.
+  then prints the medians: an A/B of two builds in one run (every other round in
+  reverse order).
 """
 
 from __future__ import annotations
@@ -122,10 +123,8 @@ def serve_cmd(
     if profiler == "py-spy":
         out = workdir / f"{name}.folded"
         spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-        cmd = [spy, "record", "--format", "raw", "--output", str(out), "--rate", "200", "--"]
-        if svg is not None:
-            cmd[3:5] = ["--format", "flamegraph"]
-            cmd[6] = str(svg)
+        fmt, target = ("raw", out) if svg is None else ("flamegraph", svg)
+        cmd = [spy, "record", "--format", fmt, "--output", str(target), "--rate", "200", "--"]
         return [*cmd, *plain], out if svg is None else None
     return plain, None
 
@@ -220,7 +219,10 @@ def run_builds(
                 cmd = [sys.executable, str(ROOT / "bench" / "baseline_server.py"), str(port)]
                 env = {"BENCH_DSN": database_url}
             else:
-                cmd, outputs[name] = serve_cmd(port, args.profiler, workdir, f"b{n}", args.svg)
+                svg = args.svg
+                if svg is not None and len(builds) > 1:  # one flame graph per build
+                    svg = svg.with_name(f"{svg.stem}.b{n}{svg.suffix}")
+                cmd, outputs[name] = serve_cmd(port, args.profiler, workdir, f"b{n}", svg)
                 env = {
                     "RECORDER_DATABASE_URL": database_url,
                     "RECORDER_LOG_FORMAT": "json",
@@ -234,7 +236,10 @@ def run_builds(
                 url, args.alerts, True, connections=args.connections, seconds=2, workdir=workdir
             )
         for round_no in range(args.rounds):
-            for name, (url, pid) in running.items():
+            # Every other round runs the builds in reverse order, so that whatever the
+            # previous run leaves behind (PostgreSQL writing back, caches) falls on each.
+            order = list(running.items())
+            for name, (url, pid) in order[::-1] if round_no % 2 else order:
                 m = measure(url, pid, args, workdir)
                 figures[name].append(m)
                 print(

@@ -12,7 +12,6 @@ import json
 import logging
 import sys
 import threading
-import time
 from typing import Any, Literal, TextIO
 
 import structlog
@@ -36,33 +35,16 @@ def _fallback(obj: Any) -> Any:
 
 
 class JsonLine:
-    """A structlog processor: the event as one JSON line, with level and UTC timestamp.
-
-    The timestamp is ISO 8601 with microseconds, like `datetime.isoformat()` (no
-    fraction when it is zero), and a `Z`; the part up to the second is reused within
-    the second.
-    """
+    """A structlog processor: the event as one JSON line, with level and UTC timestamp."""
 
     def __init__(self) -> None:
         self._encode = json.JSONEncoder(default=_fallback).encode
-        self._second: tuple[int, str] = (-1, "")
-
-    def timestamp(self) -> str:
-        """Now, as `datetime.now(UTC).isoformat()` with `+00:00` written `Z`."""
-        micros = time.time_ns() // 1000
-        second, fraction = divmod(micros, 1_000_000)
-        cached, prefix = self._second  # one tuple: threads never see half an update
-        if second != cached:
-            prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-            self._second = (second, prefix)
-        if fraction:
-            return f"{prefix}.{fraction:06d}Z"
-        return prefix + "Z"
+        self._stamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> str:
         structlog.contextvars.merge_contextvars(logger, method_name, event_dict)
         event_dict["level"] = _LEVEL_NAMES.get(method_name, method_name)
-        event_dict["timestamp"] = self.timestamp()
+        self._stamp(logger, method_name, event_dict)
         if "exc_info" in event_dict:
             structlog.processors.format_exc_info(logger, method_name, event_dict)
         return self._encode(event_dict)

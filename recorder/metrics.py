@@ -48,6 +48,8 @@ SAMPLER_OUTCOMES = ("ok", "error")
 # invalid: one answered with something that is not a list of silences; storage_error:
 # silences read but the incidents could not be read or written.
 SILENCE_POLL_OUTCOMES = ("ok", "unreachable", "invalid", "storage_error")
+# Transitions after which the stored count of open incidents must be read again.
+_CHANGES_OPEN_COUNT = frozenset({Transition.OPENED, Transition.REOPENED, Transition.RESOLVED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,7 @@ class RecorderMetrics:
             ["severity"],
             registry=registry,
         )
+        self._opened_by_severity: dict[str, Counter] = {}
         # State gauges are read from storage at scrape time (see StateGauges), so every
         # replica reports the same value whichever of them saw the transitions.
         self.incidents_open = Gauge(
@@ -179,14 +182,23 @@ class RecorderMetrics:
         if incident is None:
             return
         for transition in outcome.transitions:
-            if transition in {Transition.OPENED, Transition.REOPENED, Transition.RESOLVED}:
+            if transition in _CHANGES_OPEN_COUNT:
                 self.state.invalidate()
             if transition is Transition.OPENED:
-                self.incidents_opened.labels(severity=incident.severity or "unknown").inc()
+                self._opened(incident.severity or "unknown").inc()
             elif transition is Transition.ACKNOWLEDGED:
                 self._observe_span(self.time_to_acknowledge, incident, incident.acknowledged_at)
             elif transition is Transition.RESOLVED:
                 self._observe_span(self.time_to_resolve, incident, incident.resolved_at)
+
+    def _opened(self, severity: str) -> Counter:
+        """The opened counter of `severity`, looked up once per severity."""
+        child = self._opened_by_severity.get(severity)
+        if child is None:
+            child = self._opened_by_severity[severity] = self.incidents_opened.labels(
+                severity=severity
+            )
+        return child
 
     @staticmethod
     def _observe_span(histogram: Histogram, incident: Incident, end: datetime | None) -> None:

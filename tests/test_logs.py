@@ -6,13 +6,12 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import structlog
 
-from recorder.logs import JsonLine, configure_logging
+from recorder.logs import configure_logging
 
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z")
 
@@ -108,24 +107,3 @@ def test_json_lines_match_structlogs_standard_processors(
     assert json.loads(actual[0])["request_id"] == "req-2"
     assert json.loads(actual[1])["request_id"] == "req-1"
     assert "request_id" not in json.loads(actual[6])
-
-
-@pytest.mark.parametrize(
-    "ns",
-    [
-        1_796_000_000_000_000_000,  # on the second: no fraction, as isoformat writes it
-        1_796_000_000_000_001_999,
-        1_796_000_000_999_999_000,
-        1_796_000_001_250_000_000,
-    ],
-)
-def test_timestamps_read_as_isoformat_in_utc(ns: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The reused per-second prefix gives what `datetime.isoformat()` gives, each time."""
-    stamper = JsonLine()
-    for offset in (0, 1_000, 1_000_000_000):  # same second, then the next one
-        monkeypatch.setattr("time.time_ns", lambda at=ns + offset: at)
-        micros = (ns + offset) // 1000
-        moment = datetime.fromtimestamp(micros // 1_000_000, tz=UTC).replace(
-            microsecond=micros % 1_000_000
-        )
-        assert stamper.timestamp() == moment.isoformat().replace("+00:00", "Z")

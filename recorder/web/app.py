@@ -81,6 +81,8 @@ def create_app(
     )
     store = store or open_store(settings.database_url)
     log: structlog.typing.FilteringBoundLogger = structlog.get_logger("recorder")
+    if structlog.get_config()["cache_logger_on_first_use"]:
+        log = log.bind()  # what the lazy proxy caches at first use, minus its indirection
     metrics = RecorderMetrics(
         registry or CollectorRegistry(), version=__version__, backend=store.backend
     )
