@@ -15,7 +15,8 @@ from typing import Any, Protocol
 
 from recorder.core.incident import TimelineEntry, TimelineKind
 from recorder.evidence.series import as_sample
-from recorder.store.codec import TIMELINE_COLUMNS, DecodeTime
+from recorder.store.codec import TIMELINE_COLUMNS
+from recorder.store.times import DecodeTime
 
 FETCH_CHUNK = 8192
 """Rows per fetch where a driver fetches a long read in chunks."""

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, Protocol
 
 from recorder.core.events import AlertStatus
@@ -18,16 +15,11 @@ from recorder.core.incident import (
     IncidentStatus,
     PagerDutyLink,
     TimelineEntry,
-    TimelineKind,
 )
 from recorder.core.links import incident_link_key
-from recorder.ids import is_incident_id
-from recorder.prometheus.failures import FailureCause, SamplingFailure
-from recorder.store.errors import InvalidCursor
 from recorder.store.protocol import PageDelivery
+from recorder.store.times import DecodeTime, EncodeTime
 
-EncodeTime = Callable[[datetime], Any]
-DecodeTime = Callable[[Any], datetime]
 # JSON data (dicts, lists, strings; None for NULL) to what a driver stores, and back.
 EncodeJSON = Callable[[Any], Any]
 DecodeJSON = Callable[[Any], Any]
@@ -96,62 +88,6 @@ DELIVERY_COLUMNS: tuple[str, ...] = (
     "received_at",
     "outcome",
 )
-
-
-FAILURE_COLUMNS: tuple[str, ...] = (
-    "signal",
-    "cause",
-    "error",
-    "source",
-    "first_at",
-    "last_at",
-    "count",
-)
-
-
-def failure_values(failure: SamplingFailure, encode_time: EncodeTime) -> tuple[Any, ...]:
-    """The failure's column values in `FAILURE_COLUMNS` order."""
-    return (
-        failure.signal,
-        failure.cause.value,
-        failure.error,
-        failure.source,
-        encode_time(failure.first_at),
-        encode_time(failure.last_at),
-        failure.count,
-    )
-
-
-def build_failure(row: Row, decode_time: DecodeTime) -> SamplingFailure:
-    """The sampling failure stored in `row` (columns named as in `FAILURE_COLUMNS`)."""
-    return SamplingFailure(
-        signal=row["signal"],
-        cause=FailureCause(row["cause"]),
-        error=row["error"],
-        source=row["source"],
-        first_at=decode_time(row["first_at"]),
-        last_at=decode_time(row["last_at"]),
-        count=int(row["count"]),
-    )
-
-
-def merge_failures(failures: Iterable[SamplingFailure]) -> list[SamplingFailure]:
-    """One failure per (signal, cause): a batch may hold repeats, and one upsert
-    statement cannot touch a row twice."""
-    merged: dict[tuple[str, FailureCause], SamplingFailure] = {}
-    for failure in failures:
-        key = (failure.signal, failure.cause)
-        known = merged.get(key)
-        if known is None:
-            merged[key] = failure
-            continue
-        newer = failure if failure.last_at >= known.last_at else known
-        merged[key] = replace(
-            newer,
-            first_at=min(known.first_at, failure.first_at),
-            count=known.count + failure.count,
-        )
-    return list(merged.values())
 
 
 class Row(Protocol):
@@ -412,76 +348,3 @@ def timeline_values(entry: TimelineEntry, encode_time: EncodeTime) -> tuple[Any,
 
 
 # Enum lookups by value through the class call are slow on 10,000-entry timelines.
-_KINDS: dict[str, TimelineKind] = {kind.value: kind for kind in TimelineKind}
-
-
-def build_timeline_entry(row: Row, decode_time: DecodeTime) -> TimelineEntry:
-    """The timeline entry stored in `row` (columns named as in `TIMELINE_COLUMNS`)."""
-    return TimelineEntry(
-        at=decode_time(row["at"]),
-        event=row["event"],
-        action=row["action"],
-        by=row["actor"],
-        source=row["source"],
-        kind=_KINDS[row["kind"]],
-        derived=bool(row["derived"]),
-    )
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def encode_micros(value: datetime) -> int:
-    """Exact integer microseconds since the Unix epoch (SQLite's time representation)."""
-    if value.tzinfo is None:
-        raise ValueError(f"naive datetime {value.isoformat()} cannot be stored: use UTC")
-    return (value - _EPOCH) // _MICROSECOND
-
-
-def decode_micros(value: int) -> datetime:
-    """The UTC datetime `encode_micros` stored."""
-    return _EPOCH + timedelta(microseconds=value)
-
-
-def encode_utc(value: datetime) -> datetime:
-    """The datetime as PostgreSQL's timestamptz takes it; naive values are refused."""
-    if value.tzinfo is None:
-        raise ValueError(f"naive datetime {value.isoformat()} cannot be stored: use UTC")
-    return value
-
-
-def decode_utc(value: datetime) -> datetime:
-    """timestamptz as returned by asyncpg is already UTC-aware."""
-    return value
-
-
-# The list's order and its keyset condition, in the SQL both dialects share (row values).
-LIST_ORDER = "started_at DESC, id DESC"
-LIST_AFTER_CURSOR = "(started_at, id) < ({}, {})"
-_CURSOR_PREFIX = "i2:"
-
-
-def _cursor(micros: int, last_id: str) -> str:
-    raw = f"{_CURSOR_PREFIX}{micros}:{last_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
-
-
-def encode_cursor(last: Incident) -> str:
-    """Opaque list cursor: the start time and id of the last incident on the page."""
-    return _cursor(encode_micros(last.started_at), last.id)
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """(started_at, id) inside a cursor from `encode_cursor`. Raises InvalidCursor."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
-        micros, _, last_id = raw.removeprefix(_CURSOR_PREFIX).partition(":")
-        started_at = decode_micros(int(micros))
-    except (UnicodeError, binascii.Error, ValueError, OverflowError):
-        raise InvalidCursor(cursor) from None
-    # Round-trip check: base64 decoding skips stray characters, a cursor we issued doesn't.
-    if not is_incident_id(last_id) or _cursor(int(micros), last_id) != cursor:
-        raise InvalidCursor(cursor)
-    return started_at, last_id

@@ -20,8 +20,9 @@ from recorder.core.incident import Incident, IncidentStatus, Outcome
 from recorder.core.join import direct_only
 from recorder.prometheus.failures import SamplingFailure
 from recorder.store import statements
-from recorder.store.codec import DecodeTime, EncodeTime, Row, load_mapping, merge_failures
+from recorder.store.codec import Row, load_mapping
 from recorder.store.errors import NotMigrated
+from recorder.store.failure_rows import merge_failures
 from recorder.store.migrations import latest_version, migrated_through
 from recorder.store.protocol import (
     Choose,
@@ -32,6 +33,7 @@ from recorder.store.protocol import (
     StoredSample,
     check_lease_args,
 )
+from recorder.store.times import DecodeTime, EncodeTime
 
 
 class SchemaRole(ABC):

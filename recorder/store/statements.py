@@ -16,16 +16,9 @@ from typing import Any
 
 from recorder.core.incident import Incident, IncidentStatus, Outcome
 from recorder.core.join import JOIN_LOOKUP_LIMIT
-from recorder.store.codec import (
-    DELIVERY_COLUMNS,
-    FAILURE_COLUMNS,
-    INCIDENT_COLUMNS,
-    LIST_AFTER_CURSOR,
-    LIST_ORDER,
-    TIMELINE_COLUMNS,
-    decode_cursor,
-    encode_cursor,
-)
+from recorder.store.codec import DELIVERY_COLUMNS, INCIDENT_COLUMNS, TIMELINE_COLUMNS
+from recorder.store.cursors import LIST_AFTER_CURSOR, LIST_ORDER, decode_cursor, encode_cursor
+from recorder.store.failure_rows import FAILURE_COLUMNS
 from recorder.store.protocol import IncidentPage, PageDelivery
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")

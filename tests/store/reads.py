@@ -9,9 +9,10 @@ from typing import Any
 import aiosqlite
 import asyncpg
 
-from recorder.store.codec import DELIVERY_COLUMNS, build_delivery, decode_micros, decode_utc
+from recorder.store.codec import DELIVERY_COLUMNS, build_delivery
 from recorder.store.factory import parse_sqlite_path
 from recorder.store.protocol import PageDelivery
+from recorder.store.times import decode_micros, decode_utc
 
 _SELECT_DELIVERIES = (
     f"SELECT {', '.join(DELIVERY_COLUMNS)} FROM pagerduty_deliveries "

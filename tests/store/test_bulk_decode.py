@@ -10,7 +10,7 @@ import pytest
 
 from recorder.core.incident import TimelineEntry, TimelineKind
 from recorder.store.bulk_decode import FETCH_CHUNK, chunks, decode_samples, decode_timeline
-from recorder.store.codec import decode_micros, encode_micros
+from recorder.store.times import decode_micros, encode_micros
 
 T0 = datetime(2026, 11, 27, 12, 0, 0, 250_000, tzinfo=UTC)
 

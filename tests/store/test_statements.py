@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from recorder.core.incident import IncidentStatus
-from recorder.store.codec import decode_cursor
+from recorder.store.cursors import decode_cursor
 from recorder.store.errors import InvalidCursor
 from recorder.store.statements import SELECT_INCIDENTS, for_sqlite, list_incidents_query
 
@@ -22,7 +22,7 @@ def test_sqlite_placeholders_bind_the_same_numbered_parameter() -> None:
 
 def test_the_list_query_filters_pages_and_asks_one_row_more() -> None:
     """Status filter, keyset cursor and limit+1, numbered in order, as written here."""
-    from recorder.store.codec import _cursor
+    from recorder.store.cursors import _cursor
 
     started = datetime(2026, 11, 28, 14, 2, tzinfo=UTC)
     cursor = _cursor(int(started.timestamp() * 1_000_000), "inc_1")

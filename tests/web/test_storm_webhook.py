@@ -177,8 +177,9 @@ def probing(port: int, probes: Probes, interval: float = 0.005) -> Iterator[None
 def test_healthz_stays_fast_while_a_10k_group_is_recorded(database_url: str) -> None:
     """A 10,000-alert group opens an incident, its re-send is a duplicate and its
     resolution resolves it, while /healthz, asked every 5 ms, keeps answering within
-    100 ms (beyond full garbage collections, see `Probes`): the decision and the write
-    building run off the event loop.
+    100 ms: the decision and the write building run off the event loop. What each probe
+    waited beyond full garbage collections (see `Probes`) is printed, to tell a busy loop
+    from a collection.
 
     A run that misses the bound is measured again with a new group (the suite shares two
     cores with other work): a blocked loop misses every time."""
@@ -215,6 +216,8 @@ def test_healthz_stays_fast_while_a_10k_group_is_recorded(database_url: str) -> 
             )
             print(figures[-1])
             assert len(waits) >= 20, figures[-1]
-            if waits[-1] < PROBE_BUDGET_SECONDS + slack:
+            # The bound is on what a prober saw, collections included: the loop must
+            # answer within 100 ms throughout, whatever else the process is doing.
+            if raw[-1] < PROBE_BUDGET_SECONDS:
                 return
     raise AssertionError("/healthz was slow in every run: " + "; ".join(figures))

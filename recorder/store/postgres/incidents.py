@@ -11,7 +11,7 @@ import asyncpg
 from recorder.core.incident import Incident, IncidentView, Outcome
 from recorder.core.join import JoinLookup
 from recorder.store import statements
-from recorder.store.codec import build_incident, decode_utc, encode_utc
+from recorder.store.codec import build_incident
 from recorder.store.errors import IncidentNotFound, StoreError
 from recorder.store.offload import is_big, run_sized
 from recorder.store.postgres.locks import TARGET_ATTEMPTS, TargetMoved, begin_locked, link_lock_key
@@ -29,6 +29,7 @@ from recorder.store.postgres.views import (
 )
 from recorder.store.protocol import Choose, Decide, DecideExisting
 from recorder.store.roles import RecordRole
+from recorder.store.times import decode_utc, encode_utc
 
 if TYPE_CHECKING:
     from recorder.store.postgres.pool import Connection

@@ -15,7 +15,6 @@ from recorder.store.codec import (
     TIMELINE_COLUMNS,
     alert_text_data,
     alert_values,
-    encode_utc,
     incident_values,
     json_default,
     timeline_values,
@@ -23,6 +22,7 @@ from recorder.store.codec import (
 from recorder.store.errors import StoreError
 from recorder.store.offload import dump_json_rows, is_big, run_sized
 from recorder.store.postgres.views import COLUMNS
+from recorder.store.times import encode_utc
 
 if TYPE_CHECKING:
     from recorder.store.postgres.pool import Connection

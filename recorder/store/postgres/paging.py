@@ -8,12 +8,7 @@ from typing import TYPE_CHECKING
 from recorder.core.incident import Incident, Outcome
 from recorder.core.join import JoinLookup
 from recorder.store import statements
-from recorder.store.codec import (
-    build_incident,
-    decode_utc,
-    delivery_values,
-    encode_utc,
-)
+from recorder.store.codec import build_incident, delivery_values
 from recorder.store.errors import StoreError
 from recorder.store.postgres.locks import (
     PAGERDUTY_LOCK_PREFIX,
@@ -29,6 +24,7 @@ from recorder.store.postgres.pool import PostgresPool
 from recorder.store.postgres.views import LOAD_BY_PD, VIEW_TIMEOUT, load_view, view_of
 from recorder.store.protocol import PageDelivery
 from recorder.store.roles import PageRequest, PagingRole
+from recorder.store.times import decode_utc, encode_utc
 
 if TYPE_CHECKING:
     from recorder.store.postgres.pool import Connection

@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 from recorder.core.incident import Incident, IncidentView, TimelineEntry
 from recorder.store import statements
 from recorder.store.bulk_decode import decode_timeline
-from recorder.store.codec import build_incident, decode_utc, encode_utc
+from recorder.store.codec import build_incident
 from recorder.store.errors import IncidentNotFound
 from recorder.store.lazy_alerts import built_view
 from recorder.store.postgres.pool import PostgresPool
 from recorder.store.postgres.views import LOAD_BY_ID, view_of
 from recorder.store.roles import ListRole
+from recorder.store.times import decode_utc, encode_utc
 
 if TYPE_CHECKING:
     from recorder.store.postgres.pool import Connection

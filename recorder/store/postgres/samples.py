@@ -11,18 +11,13 @@ import asyncpg
 from recorder.prometheus.failures import SamplingFailure
 from recorder.store import statements
 from recorder.store.bulk_decode import sample_pairs
-from recorder.store.codec import (
-    FAILURE_COLUMNS,
-    build_failure,
-    decode_utc,
-    encode_utc,
-    failure_values,
-)
 from recorder.store.errors import IncidentNotFound
+from recorder.store.failure_rows import FAILURE_COLUMNS, build_failure, failure_values
 from recorder.store.postgres.outcome import columns
 from recorder.store.postgres.pool import PostgresPool
 from recorder.store.protocol import SamplingTarget, StoredSample
 from recorder.store.roles import SampleRole, build_target
+from recorder.store.times import decode_utc, encode_utc
 
 if TYPE_CHECKING:
     from recorder.store.postgres.pool import Connection

@@ -12,16 +12,11 @@ import pydantic_core
 from recorder.core.incident import AlertState, Incident, IncidentView
 from recorder.core.join import JOIN_LOOKUP_LIMIT
 from recorder.core.links import PAGED_KEY_PREFIX
-from recorder.store.codec import (
-    ALERT_COLUMNS,
-    INCIDENT_COLUMNS,
-    build_alert,
-    build_incident,
-    decode_utc,
-)
+from recorder.store.codec import ALERT_COLUMNS, INCIDENT_COLUMNS, build_alert, build_incident
 from recorder.store.errors import IncidentNotFound
 from recorder.store.lazy_alerts import lazy_view
 from recorder.store.postgres.locks import lock_id
+from recorder.store.times import decode_utc
 
 if TYPE_CHECKING:
     from recorder.store.postgres.pool import Connection

@@ -10,7 +10,6 @@ from recorder.core.incident import Outcome
 from recorder.core.join import JoinLookup
 from recorder.core.links import PAGED_KEY_PREFIX
 from recorder.store import statements
-from recorder.store.codec import encode_micros
 from recorder.store.offload import is_big, run_sized
 from recorder.store.protocol import Choose, Decide, DecideExisting
 from recorder.store.roles import RecordRole
@@ -23,6 +22,7 @@ from recorder.store.sqlite.views import (
     load_newest,
     load_view,
 )
+from recorder.store.times import encode_micros
 
 
 class SqliteIncidents(RecordRole, SqliteConnections):

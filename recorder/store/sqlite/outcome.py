@@ -14,12 +14,12 @@ from recorder.store.codec import (
     INCIDENT_COLUMNS,
     TIMELINE_COLUMNS,
     alert_values,
-    encode_micros,
     incident_values,
     timeline_values,
 )
 from recorder.store.errors import IncidentNotFound
 from recorder.store.offload import is_big, run_sized
+from recorder.store.times import encode_micros
 
 # A decision's input: an incident to join, or None (decide) / always one (decide existing).
 V = TypeVar("V", IncidentView, IncidentView | None)

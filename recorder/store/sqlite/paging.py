@@ -9,12 +9,13 @@ import aiosqlite
 from recorder.core.incident import Outcome
 from recorder.core.join import JoinLookup
 from recorder.store import statements
-from recorder.store.codec import delivery_values, encode_micros
+from recorder.store.codec import delivery_values
 from recorder.store.protocol import PageDelivery
 from recorder.store.roles import PageRequest, PagingRole
 from recorder.store.sqlite.connection import SqliteConnections, sqlite_sql
 from recorder.store.sqlite.outcome import decide_and_write
 from recorder.store.sqlite.views import load_chosen, load_incidents, load_one
+from recorder.store.times import encode_micros
 
 _INSERT_DELIVERY = sqlite_sql(statements.INSERT_DELIVERY)
 

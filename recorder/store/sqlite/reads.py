@@ -10,11 +10,12 @@ import aiosqlite
 from recorder.core.incident import Incident, IncidentView, TimelineEntry
 from recorder.store import statements
 from recorder.store.bulk_decode import chunks, decode_timeline
-from recorder.store.codec import build_incident, decode_micros, encode_micros
+from recorder.store.codec import build_incident
 from recorder.store.lazy_alerts import built_view
 from recorder.store.roles import ListRole
 from recorder.store.sqlite.connection import SqliteConnections, sqlite_sql
 from recorder.store.sqlite.views import load_incident, load_view
+from recorder.store.times import decode_micros, encode_micros
 
 
 class SqliteReads(ListRole, SqliteConnections):

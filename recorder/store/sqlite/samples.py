@@ -11,17 +11,12 @@ import aiosqlite
 from recorder.prometheus.failures import SamplingFailure
 from recorder.store import statements
 from recorder.store.bulk_decode import chunks, decode_samples
-from recorder.store.codec import (
-    FAILURE_COLUMNS,
-    build_failure,
-    decode_micros,
-    encode_micros,
-    failure_values,
-)
+from recorder.store.failure_rows import FAILURE_COLUMNS, build_failure, failure_values
 from recorder.store.protocol import SamplingTarget, StoredSample
 from recorder.store.roles import SampleRole, build_target
 from recorder.store.sqlite.connection import SqliteConnections, sqlite_sql
 from recorder.store.sqlite.views import load_incident
+from recorder.store.times import decode_micros, encode_micros
 
 # SQLite's two-argument min()/max() are PostgreSQL's LEAST()/GREATEST().
 _UPSERT_FAILURES = (

@@ -9,10 +9,11 @@ import aiosqlite
 from recorder.core.incident import AlertState, Incident, IncidentView
 from recorder.core.join import JOIN_LOOKUP_LIMIT, JoinLookup
 from recorder.store import statements
-from recorder.store.codec import ALERT_COLUMNS, build_alert, build_incident, decode_micros
+from recorder.store.codec import ALERT_COLUMNS, build_alert, build_incident
 from recorder.store.errors import IncidentNotFound
 from recorder.store.lazy_alerts import lazy_view
 from recorder.store.protocol import Choose
+from recorder.store.times import decode_micros
 
 INCIDENT_SELECT = statements.SELECT_INCIDENTS
 _SELECT_ALERTS = (
