@@ -42,6 +42,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -335,6 +336,38 @@ def total_cpu(pids: list[int]) -> float:
 STEPS = ("firing", "repeat", "resolved")
 
 
+def tree_rss_kib(pid: int) -> int:
+    """VmRSS of the process and its child processes (the parsing worker, multiprocessing's
+    resource tracker), in KiB: the memory the recorder holds at this instant."""
+    total = 0
+    for each in [pid, *child_pids(pid)]:
+        with contextlib.suppress(OSError, KeyError):
+            total += memory_kib(each)["VmRSS"]
+    return total
+
+
+class TreeRss:
+    """The peak of the recorder's summed RSS (itself and its children), sampled every
+    `interval` from a thread: the figure a container's memory limit compares to, which
+    the per-process peaks (VmHWM, each at its own moment) can only bound from above."""
+
+    def __init__(self, pid: int, interval: float = 0.005) -> None:
+        self.pid = pid
+        self.peak_kib = tree_rss_kib(pid)
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, args=(interval,), daemon=True)
+        self._thread.start()
+
+    def _sample(self, interval: float) -> None:
+        while not self._done.wait(interval):
+            with contextlib.suppress(OSError):
+                self.peak_kib = max(self.peak_kib, tree_rss_kib(self.pid))
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+
 @dataclass(frozen=True)
 class Step:
     answer: Answer
@@ -353,6 +386,7 @@ class Build:
     servers: list[int]
     rest_kib: int
     steps: dict[str, list[Step]]
+    tree: TreeRss | None = None
 
 
 async def warm_up(build: Build, pg: str | None) -> None:
@@ -414,8 +448,24 @@ def summary(build: Build, pg: bool) -> None:
     print(f"  recorder peak RSS {peak / 1024:.1f} MiB (at rest {build.rest_kib / 1024:.1f} MiB)")
     for child in child_pids(build.pid):
         with contextlib.suppress(OSError):
-            child_peak = memory_kib(child)["VmHWM"]
-            print(f"  child process (body parsing) peak RSS {child_peak / 1024:.1f} MiB")
+            child_mem = memory_kib(child)
+            print(
+                f"  child process {child_role(child)} peak RSS {child_mem['VmHWM'] / 1024:.1f} "
+                f"MiB (now {child_mem['VmRSS'] / 1024:.1f} MiB)"
+            )
+    if build.tree is not None:
+        print(
+            f"  peak of the summed RSS of the recorder and its children, sampled every 5 ms: "
+            f"{build.tree.peak_kib / 1024:.1f} MiB ({build.tree.peak_kib * 1024 / 1e6:.0f} MB)"
+        )
+
+
+def child_role(pid: int) -> str:
+    """What a child process of the recorder is, from its command line."""
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    if b"resource_tracker" in cmdline:
+        return "(multiprocessing resource tracker)"
+    return "(body parsing)"
 
 
 def measure(name: str, database_urls: list[str], args: argparse.Namespace, pg: str | None) -> None:
@@ -437,9 +487,14 @@ def measure(name: str, database_urls: list[str], args: argparse.Namespace, pg: s
             base, pid = stack.enter_context(recorder(database_url, tmp, override, src))
             rest = memory_kib(pid)["VmRSS"]
             print(f"{label}: recorder at rest: RSS {rest / 1024:.1f} MiB")
+            for child in child_pids(pid):
+                with contextlib.suppress(OSError):
+                    child_rest = memory_kib(child)["VmRSS"]
+                    print(f"  child {child_role(child)} at rest: RSS {child_rest / 1024:.1f} MiB")
             builds.append(Build(label, base, pid, [], rest, {step: [] for step in STEPS}))
         for build in builds:
             asyncio.run(warm_up(build, pg))
+            build.tree = TreeRss(build.pid)
         for round_no in range(args.rounds):
             # Alternate which build goes first, so neither always follows the other.
             order = builds if round_no % 2 == 0 else builds[::-1]
@@ -448,6 +503,8 @@ def measure(name: str, database_urls: list[str], args: argparse.Namespace, pg: s
         load, cpus = os.getloadavg()[0], os.cpu_count()
         print(f"\n{name} summary ({args.alerts} alerts; load average {load:.1f} on {cpus} CPUs)")
         for build in builds:
+            if build.tree is not None:
+                build.tree.stop()
             summary(build, pg is not None)
 
 

@@ -1,16 +1,21 @@
-"""The `recorder` command: serve, migrate, report, incidents, check-config, signals."""
+"""The `recorder` command: serve, migrate, report, incidents, check-config, signals.
+
+Imports at the top stay few: a body-parsing worker process started from the `recorder`
+console script runs the script again (multiprocessing's spawn), and with it this module.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recorder import __version__
-from recorder.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from recorder.settings import Settings
 
 # The contract's exit codes (see recorder.serving); a missing incident is a plain failure.
 EXIT_FAILED = 1
@@ -78,6 +83,10 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
+    import asyncio
+
+    from recorder.settings import SettingsError, load_settings
+
     args = _parser().parse_args(argv)
     try:
         settings = load_settings(config_path=args.config, flags=_flags(args))

@@ -101,7 +101,7 @@ async def _serve(settings: Settings, *, migrate: bool) -> int:
         store = open_store(settings.database_url)
     except ValueError as exc:
         raise StartupFailure(EXIT_CONFIG, f"RECORDER_DATABASE_URL: {exc}") from None
-    app = create_app(settings, store=store, migrate=migrate)
+    app = create_app(settings, store=store, migrate=migrate, start_parser=True)
     runner = web.AppRunner(
         app,
         handle_signals=False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import structlog
@@ -67,6 +67,7 @@ def create_app(
     clock: Clock | None = None,
     registry: CollectorRegistry | None = None,
     migrate: bool = True,
+    start_parser: bool = False,
 ) -> web.Application:
     """Build the recorder's web application.
 
@@ -74,6 +75,9 @@ def create_app(
     from `settings.database_url`, the clock is the system clock and metrics go to a fresh
     registry. Storage is connected (and migrated unless `migrate=False`) at startup; if
     that fails the app still serves, answers 503 on storage paths and keeps retrying.
+    With `start_parser` (`recorder serve`) the body-parsing worker process starts at
+    startup, beside storage, and /readyz waits for it; otherwise (apps in tests) it
+    starts with the first big body.
     """
     app = web.Application(
         middlewares=[problems_and_access_log, draining.drain_gate, request_gate],
@@ -93,7 +97,7 @@ def create_app(
     app[METRICS] = metrics
     app[STORAGE_STATE] = StorageState()
     app[DRAINING] = Draining()
-    app[BODY_PARSER] = BodyParser()  # its threads start with the first big body
+    app[BODY_PARSER] = BodyParser()
     app[RECORDING] = Recording(
         store,
         policy=Policy(reopen_window=settings.reopen_window, severity_map=settings.severity),
@@ -125,8 +129,9 @@ def create_app(
                 await retry
         await store.close()
 
+    # First: the worker process starts while storage comes up (and is closed if it fails).
+    app.cleanup_ctx.append(_body_parser_ctx(start=start_parser))
     app.cleanup_ctx.append(storage_ctx)
-    app.cleanup_ctx.append(_body_parser_ctx)
     app.on_shutdown.append(draining.on_shutdown)
     if settings.prometheus_url is not None:
         add_sampling(app)
@@ -162,9 +167,14 @@ async def prometheus_probe_ctx(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
-async def _body_parser_ctx(app: web.Application) -> AsyncIterator[None]:
-    yield
-    app[BODY_PARSER].close()
+def _body_parser_ctx(*, start: bool) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def body_parser_ctx(app: web.Application) -> AsyncIterator[None]:
+        if start:
+            app[BODY_PARSER].start()
+        yield
+        app[BODY_PARSER].close()
+
+    return body_parser_ctx
 
 
 def _warn_open_endpoints(settings: Settings, log: structlog.typing.FilteringBoundLogger) -> None:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import copyreg
-import dataclasses
+import contextlib
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from recorder.core.events import AlertEvent, AlertStatus
+from recorder.web import parse_worker
 
 T = TypeVar("T")
 
@@ -31,15 +30,18 @@ class BodyParser:
     """Runs an adapter's parse function where it cannot stall the event loop.
 
     A body of `off_loop_bytes` or more is parsed in one of `workers` processes, started
-    on first use, and its result (or error) comes back pickled. Not in a thread: the
-    adapters validate a body in one pydantic-core call, which holds the GIL throughout
-    (over 100 ms for 16 MiB), and a parse in Python builds enough objects that the cyclic
-    garbage collector, which also holds the GIL, runs full passes over the whole heap
-    (50-200 ms each were measured in the parsing thread). In a process neither touches
-    the loop: this process only unpickles the result (about 50 ms for 10,000 alerts,
-    in short steps, as each event is rebuilt in Python), so /healthz and other requests
-    are served while a 16 MiB alert group is validated. Alert events travel as their
-    field values (see _prepare_worker).
+    by `start()` (`recorder serve` calls it at start-up) or else on first use, and its
+    result (or error) comes back pickled. Not in a thread: the adapters validate a body
+    in one pydantic-core call, which holds the GIL throughout (over 100 ms for 16 MiB),
+    and a parse in Python builds enough objects that the cyclic garbage collector, which
+    also holds the GIL, runs full passes over the whole heap (50-200 ms each were
+    measured in the parsing thread). In a process neither touches the loop: this process
+    only unpickles the result (about 50 ms for 10,000 alerts, in short steps, as each
+    event is rebuilt in Python), so /healthz and other requests are served while a
+    16 MiB alert group is validated. Alert events travel as their field values (see
+    recorder.web.parse_worker, the only module of the daemon's own a worker imports
+    besides the adapters and the core events). After each big parse the worker gives
+    the memory it used back to the system.
     """
 
     def __init__(
@@ -53,6 +55,25 @@ class BodyParser:
         self._threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse-start")
         self._processes: ProcessPoolExecutor | None = None
         self._processes_starting = asyncio.Lock()
+        self._starting: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start the worker processes now, in the background (call on the loop): the
+        first big body then does not wait for a new interpreter, nor share the CPU
+        with its start. A start that fails is retried by the first big body."""
+        if self._starting is None:
+            self._starting = asyncio.get_running_loop().create_task(
+                self._start_quietly(), name="body-parser-start"
+            )
+
+    @property
+    def starting(self) -> bool:
+        """True while a start begun by `start()` is under way."""
+        return self._starting is not None and not self._starting.done()
+
+    async def _start_quietly(self) -> None:
+        with contextlib.suppress(ParserUnavailable):
+            await self._process_pool()
 
     async def run(self, size: int, parse: Callable[[bytes], T], body: bytes) -> T:
         """`parse(body)`, off the loop when the body is big. `parse` and what it raises
@@ -67,6 +88,11 @@ class BodyParser:
             self._processes = None
             pool.shutdown(wait=False, cancel_futures=True)
             raise ParserUnavailable("a body parsing process died; retry") from None
+        finally:
+            # Queued behind the parse, on the worker that is free first (with one
+            # worker: the one that parsed); its answer is not waited for.
+            with contextlib.suppress(RuntimeError, BrokenProcessPool):  # shut down
+                pool.submit(parse_worker.release)
 
     async def _process_pool(self) -> ProcessPoolExecutor:
         async with self._processes_starting:
@@ -77,7 +103,7 @@ class BodyParser:
                 pool = ProcessPoolExecutor(
                     max_workers=self._workers,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_prepare_worker,
+                    initializer=parse_worker.prepare,
                 )
                 loop = asyncio.get_running_loop()
                 try:
@@ -85,43 +111,21 @@ class BodyParser:
                 except (BrokenProcessPool, OSError):  # no process, or one that died starting
                     pool.shutdown(wait=False, cancel_futures=True)
                     raise ParserUnavailable("no body parsing process could start; retry") from None
+                except asyncio.CancelledError:  # closing while starting
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
                 self._processes = pool
             return self._processes
 
     def close(self) -> None:
         """Stop the workers once the parses under way have finished."""
+        if self._starting is not None:
+            self._starting.cancel()
         self._threads.shutdown(wait=False, cancel_futures=True)
         if self._processes is not None:
             self._processes.shutdown(wait=False, cancel_futures=True)
 
 
 def _start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
-    for future in [pool.submit(int) for _ in range(workers)]:
+    for future in [pool.submit(parse_worker.ready) for _ in range(workers)]:
         future.result()
-
-
-def _prepare_worker() -> None:
-    """Run in each worker process: pickle alert events as their field values.
-
-    A slotted dataclass pickles through its Python __getstate__ and __setstate__, and
-    its status enum through a call to the enum class: rebuilding 10,000 events from
-    plain values in one function call each takes about half as long in this process.
-    """
-    copyreg.pickle(AlertEvent, _reduce_event)
-
-
-_EVENT_FIELDS = tuple(field.name for field in dataclasses.fields(AlertEvent))
-_STATUS_AT = _EVENT_FIELDS.index("status")
-_STATUSES = {status.value: status for status in AlertStatus}
-
-
-def _reduce_event(event: AlertEvent) -> tuple[Callable[..., AlertEvent], tuple[Any, ...]]:
-    values = [getattr(event, name) for name in _EVENT_FIELDS]
-    values[_STATUS_AT] = event.status.value
-    return _rebuild_event, tuple(values)
-
-
-def _rebuild_event(*values: Any) -> AlertEvent:
-    fields = list(values)
-    fields[_STATUS_AT] = _STATUSES[fields[_STATUS_AT]]
-    return AlertEvent(*fields)

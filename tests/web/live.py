@@ -32,12 +32,18 @@ class Answer:
 
 
 class LiveServer:
-    """create_app on 127.0.0.1, port 0, served by its own event loop in a thread."""
+    """create_app on 127.0.0.1, port 0, served by its own event loop in a thread.
 
-    def __init__(self, database_url: str, **flags: object) -> None:
+    With `start_parser`, the app starts its body-parsing worker process at startup as
+    `recorder serve` does, and `start()` returns once /readyz answers 200, as a load
+    balancer would wait; otherwise the worker starts with the first big body.
+    """
+
+    def __init__(self, database_url: str, *, start_parser: bool = False, **flags: object) -> None:
         self._settings = load_settings(
             environ={"RECORDER_DATABASE_URL": database_url}, flags=dict(flags)
         )
+        self._start_parser = start_parser
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -51,6 +57,15 @@ class LiveServer:
             raise TimeoutError("the recorder did not start within 60 s")
         if self._error is not None:
             raise self._error
+        if self._start_parser:
+            self._wait_until_ready(60)
+
+    def _wait_until_ready(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while self.request("GET", "/readyz").status != 200:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"/readyz did not answer 200 within {seconds} s")
+            time.sleep(0.02)
 
     def stop(self) -> None:
         if self._loop is not None and self._stop is not None:
@@ -67,7 +82,9 @@ class LiveServer:
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        app = create_app(self._settings, registry=CollectorRegistry())
+        app = create_app(
+            self._settings, registry=CollectorRegistry(), start_parser=self._start_parser
+        )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -101,8 +118,10 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(database_url: str, **flags: object) -> Iterator[LiveServer]:
-    server = LiveServer(database_url, **flags)
+def live_server(
+    database_url: str, *, start_parser: bool = False, **flags: object
+) -> Iterator[LiveServer]:
+    server = LiveServer(database_url, start_parser=start_parser, **flags)
     server.start()
     try:
         yield server

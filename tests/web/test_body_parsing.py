@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
+import time
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -58,3 +61,56 @@ async def test_a_worker_that_cannot_start_is_a_retryable_error(
         assert await parser.run(len(body), parse_alert_webhook, body) == parse_alert_webhook(body)
     finally:
         parser.close()
+
+
+def worker_pids(before: set[int]) -> set[int]:
+    return {child.pid for child in multiprocessing.active_children()} - before - {None}
+
+
+async def test_start_starts_the_worker_before_the_first_body() -> None:
+    """`start()` (what `recorder serve` calls) starts the worker in the background, and
+    the first big body is parsed by it: no process starts then."""
+    before = worker_pids(set())
+    parser = BodyParser(off_loop_bytes=0)
+    try:
+        assert not parser.starting
+        parser.start()
+        assert parser.starting
+        deadline = time.monotonic() + 60
+        while parser.starting:
+            assert time.monotonic() < deadline, "the worker did not start within 60 s"
+            await asyncio.sleep(0.01)
+        started = worker_pids(before)
+        assert len(started) == 1
+        body = fixture_bytes(FIXTURES[0])
+        assert await parser.run(len(body), parse_alert_webhook, body) == parse_alert_webhook(body)
+        assert worker_pids(before) == started
+    finally:
+        parser.close()
+
+
+async def test_the_worker_imports_only_what_parsing_needs() -> None:
+    """A worker holds the adapters and what they import, not the web app, storage,
+    templates or the event loop: each import is resident memory for the daemon's life."""
+    parser = BodyParser(off_loop_bytes=0)
+    try:
+        body = fixture_bytes(FIXTURES[0])
+        await parser.run(len(body), parse_alert_webhook, body)
+        source = b"sorted(__import__('sys').modules)"
+        modules = set(await parser.run(len(source), eval, source))
+    finally:
+        parser.close()
+    assert {"alert_adapters.versions", "recorder.web.parse_worker"} <= modules
+    heavy = {
+        "aiohttp",
+        "aiosqlite",
+        "asyncio",
+        "asyncpg",
+        "jinja2",
+        "recorder.settings",
+        "recorder.store",
+        "recorder.web.app",
+        "recorder.web.parsing",
+        "structlog",
+    }
+    assert heavy & modules == set()

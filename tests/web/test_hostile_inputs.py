@@ -37,6 +37,14 @@ def server(database_url: str) -> Iterator[LiveServer]:
         yield running
 
 
+@pytest.fixture
+def served(database_url: str) -> Iterator[LiveServer]:
+    """A recorder started as `recorder serve` starts: its body-parsing worker process
+    starts at startup, and the server is used once /readyz says ready."""
+    with live_server(database_url, start_parser=True) as running:
+        yield running
+
+
 def send(
     server: LiveServer,
     sent: Sent,
@@ -257,19 +265,18 @@ def big_group(alerts: int, *, break_last: bool) -> bytes:
     return encoded(data)
 
 
-def test_healthz_is_fast_while_16_mib_bodies_are_parsed(server: LiveServer) -> None:
-    """Three 16 MiB groups (all but the last alert valid) sent at once are parsed one at a
-    time in a worker process: each is answered, and every /healthz probe takes under
-    100 ms.
-
-    The first big body starts the worker process (a new interpreter, on the same two
-    cores): it is sent before the probes, which measure the parsing, not the start.
+def test_healthz_is_fast_while_16_mib_bodies_are_parsed(served: LiveServer) -> None:
+    """Three 16 MiB groups (all but the last alert valid) sent at once, the first big
+    bodies since the recorder started, are parsed one at a time in a worker process:
+    each is answered, and every /healthz probe takes under 100 ms. The worker process
+    started with the recorder (a new interpreter, on the same two cores): no body waits
+    for it, nor shares the CPU with its start.
     """
     import threading
 
+    server = served
     body = big_group(10_000, break_last=True)
     assert 15 * 2**20 < len(body) <= 16 * 2**20
-    assert server.request("POST", "/webhooks/alertmanager", body).status == 422
     statuses: list[int] = []
 
     def post() -> None:
