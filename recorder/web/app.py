@@ -172,7 +172,7 @@ def _body_parser_ctx(*, start: bool) -> Callable[[web.Application], AsyncIterato
         if start:
             app[BODY_PARSER].start()
         yield
-        app[BODY_PARSER].close()
+        await app[BODY_PARSER].aclose()
 
     return body_parser_ctx
 

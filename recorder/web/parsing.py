@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -19,6 +20,8 @@ OFF_LOOP_BYTES = 64 * 1024
 # Big bodies parsed at the same time; the others queue. Parsing holds several times a
 # body's size in memory, so this bounds memory, not only CPU.
 MAX_BIG_PARSES = 1
+# At shutdown, how long a worker start under way is let finish before it is abandoned.
+START_WAIT_S = 10.0
 
 
 class ParserUnavailable(Exception):
@@ -116,6 +119,20 @@ class BodyParser:
                     raise
                 self._processes = pool
             return self._processes
+
+    async def aclose(self) -> None:
+        """Stop the workers and wait, off the loop, until they and the pool's own thread
+        have ended: a pool still shutting down when the interpreter exits races the
+        exit handler of concurrent.futures (a traceback on stderr, "Bad file
+        descriptor"). A start under way is let finish first (bounded)."""
+        if self._starting is not None and not self._starting.done():
+            await asyncio.wait({self._starting}, timeout=START_WAIT_S)
+        pool = self._processes
+        if pool is not None:
+            self._processes = None
+            shutdown = functools.partial(pool.shutdown, wait=True, cancel_futures=True)
+            await asyncio.get_running_loop().run_in_executor(self._threads, shutdown)
+        self.close()  # and a start that did not finish in time is abandoned
 
     def close(self) -> None:
         """Stop the workers once the parses under way have finished."""
