@@ -106,6 +106,8 @@ def dump_mapping(value: Mapping[str, str]) -> str:
 def load_mapping(text: str) -> dict[str, str]:
     """The string map stored by `dump_mapping`, keys sorted: jsonb reorders keys, so
     sorting here gives both backends the same iteration order."""
+    if text == "{}":
+        return {}
     loaded: dict[str, str] = json.loads(text)
     return dict(sorted(loaded.items()))
 
@@ -228,7 +230,7 @@ def build_incident(row: Row, decode_time: DecodeTime) -> Incident:
         correlation_key=row["correlation_key"],
         group_key=row["group_key"],
         title=row["title"],
-        status=IncidentStatus(row["status"]),
+        status=_INCIDENT_STATUSES[row["status"]],
         severity=row["severity"],
         labels=load_mapping(row["labels"]),
         started_at=decode_time(row["started_at"]),
@@ -283,7 +285,7 @@ def alert_values(
     one JSON document, with no call per value.
     """
     if encode_json is None:
-        return _alert_data_values(alert, encode_time)
+        return alert_data_values(alert, encode_time)
     encode = encode_json
     return (
         alert.fingerprint,
@@ -302,9 +304,9 @@ def alert_values(
     )
 
 
-def _alert_data_values(alert: AlertState, encode_time: EncodeTime) -> tuple[Any, ...]:
-    """`alert_values` with JSON columns left as data, written out without a call per
-    value: a 50-alert notification builds 50 of these per request."""
+def alert_data_values(alert: AlertState, encode_time: EncodeTime) -> tuple[Any, ...]:
+    """`alert_values(alert, encode_time, None)`: JSON columns left as data, written out
+    without a call per value (a 50-alert notification builds 50 of these a request)."""
     ends_at = alert.ends_at
     firing = alert.at_firing
     resolution = alert.at_resolution
@@ -362,6 +364,7 @@ def _sorted(value: Mapping[str, str]) -> dict[str, str]:
 
 
 # Enum lookups by value through the class call are slow on 10,000-alert groups.
+_INCIDENT_STATUSES: dict[str, IncidentStatus] = {status.value: status for status in IncidentStatus}
 _STATUSES: dict[str, AlertStatus] = {status.value: status for status in AlertStatus}
 _STATUS_VALUES: dict[AlertStatus, str] = {status: status.value for status in AlertStatus}
 
