@@ -144,11 +144,20 @@ class _Draft:
         assert self.incident is not None  # set by _open_or_join, the third step
         return self.incident
 
-    def noting(self, incident: Incident, entry: TimelineEntry, transition: Transition) -> _Draft:
-        """The draft with `incident`, one more timeline entry and one more transition."""
+    def noting(
+        self,
+        incident: Incident,
+        entry: TimelineEntry,
+        transition: Transition,
+        *,
+        created: bool = False,
+    ) -> _Draft:
+        """The draft with `incident`, one more timeline entry and one more transition
+        (and marked `created` when it opened the incident)."""
         return replace(
             self,
             incident=incident,
+            created=self.created or created,
             timeline=(*self.timeline, entry),
             transitions=(*self.transitions, transition),
         )
@@ -175,11 +184,12 @@ def _record_alerts(draft: _Draft) -> _Draft:
     """The new alert states, and what the incident's alerts now share."""
     states = dict(draft.view.alerts) if draft.view is not None else {}
     changed: list[AlertState] = []
+    now = draft.notice.now
     for event in draft.fresh:
-        state = next_alert_state(
-            event, states.get((event.fingerprint, event.starts_at)), draft.notice.now
-        )
-        states[state.key] = state
+        # The new state keeps the event's key (fingerprint, starts_at).
+        key = (event.fingerprint, event.starts_at)
+        state = next_alert_state(event, states.get(key), now)
+        states[key] = state
         changed.append(state)
     return replace(
         draft,
@@ -212,8 +222,8 @@ def _open_or_join(draft: _Draft) -> _Draft:
         updated_at=notice.now,
         opened_by=notice.source,
     )
-    opened = replace(draft, created=True)
-    return opened.noting(incident, opened_entry(notice.source, notice.now), Transition.OPENED)
+    entry = opened_entry(notice.source, notice.now)
+    return draft.noting(incident, entry, Transition.OPENED, created=True)
 
 
 def _adopt_paged_incident(draft: _Draft) -> _Draft:

@@ -98,12 +98,16 @@ class Row(Protocol):
 
 def dump_mapping(value: Mapping[str, str]) -> str:
     """JSON text of a string map, keys sorted so equal maps store equal text."""
-    return json.dumps(dict(value), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    if not value:
+        return "{}"
+    return _MAPPING_ENCODER.encode(dict(value))
 
 
 def load_mapping(text: str) -> dict[str, str]:
     """The string map stored by `dump_mapping`, keys sorted: jsonb reorders keys, so
     sorting here gives both backends the same iteration order."""
+    if text == "{}":
+        return {}
     loaded: dict[str, str] = json.loads(text)
     return dict(sorted(loaded.items()))
 
@@ -121,9 +125,7 @@ def json_text(data: Any) -> str | None:
     keys sorted so equal data store equal text; None stays NULL."""
     if data is None:
         return None
-    return json.dumps(
-        data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=json_default
-    )
+    return _DATA_ENCODER.encode(data)
 
 
 def json_data(stored: str | None) -> Any:
@@ -136,6 +138,13 @@ def json_default(value: object) -> dict[str, Any]:
     if isinstance(value, Mapping):
         return dict(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+# What json.dumps builds on every call with these arguments, built once.
+_MAPPING_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+_DATA_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=json_default
+)
 
 
 def alert_text_data(text: AlertText | None) -> dict[str, Any] | None:
@@ -221,7 +230,7 @@ def build_incident(row: Row, decode_time: DecodeTime) -> Incident:
         correlation_key=row["correlation_key"],
         group_key=row["group_key"],
         title=row["title"],
-        status=IncidentStatus(row["status"]),
+        status=_INCIDENT_STATUSES[row["status"]],
         severity=row["severity"],
         labels=load_mapping(row["labels"]),
         started_at=decode_time(row["started_at"]),
@@ -275,7 +284,9 @@ def alert_values(
     default. None leaves them as data: PostgreSQL's bulk path encodes a whole batch as
     one JSON document, with no call per value.
     """
-    encode = _same if encode_json is None else encode_json
+    if encode_json is None:
+        return alert_data_values(alert, encode_time)
+    encode = encode_json
     return (
         alert.fingerprint,
         encode_time(alert.starts_at),
@@ -290,6 +301,29 @@ def alert_values(
         encode(alert_text_data(alert.at_resolution)),
         alert.value_text,
         encode(alert.links),
+    )
+
+
+def alert_data_values(alert: AlertState, encode_time: EncodeTime) -> tuple[Any, ...]:
+    """`alert_values(alert, encode_time, None)`: JSON columns left as data, written out
+    without a call per value (a 50-alert notification builds 50 of these a request)."""
+    ends_at = alert.ends_at
+    firing = alert.at_firing
+    resolution = alert.at_resolution
+    return (
+        alert.fingerprint,
+        encode_time(alert.starts_at),
+        _STATUS_VALUES[alert.status],
+        None if ends_at is None else encode_time(ends_at),
+        alert.labels,
+        alert.annotations,
+        alert.generator_url,
+        encode_time(alert.received_at),
+        encode_time(alert.updated_at),
+        None if firing is None else alert_text_data(firing),
+        None if resolution is None else alert_text_data(resolution),
+        alert.value_text,
+        alert.links,
     )
 
 
@@ -330,6 +364,7 @@ def _sorted(value: Mapping[str, str]) -> dict[str, str]:
 
 
 # Enum lookups by value through the class call are slow on 10,000-alert groups.
+_INCIDENT_STATUSES: dict[str, IncidentStatus] = {status.value: status for status in IncidentStatus}
 _STATUSES: dict[str, AlertStatus] = {status.value: status for status in AlertStatus}
 _STATUS_VALUES: dict[AlertStatus, str] = {status: status.value for status in AlertStatus}
 

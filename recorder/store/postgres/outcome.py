@@ -13,8 +13,8 @@ from recorder.store.codec import (
     ALERT_COLUMNS,
     INCIDENT_COLUMNS,
     TIMELINE_COLUMNS,
+    alert_data_values,
     alert_text_data,
-    alert_values,
     incident_values,
     json_default,
     timeline_values,
@@ -173,7 +173,7 @@ def _alerts_document(alerts: Iterable[AlertState]) -> str:
     """Alert rows as one JSON array of arrays in ALERT_COLUMNS order."""
     # Keys unsorted: jsonb orders them itself, and sorting 30,000 maps costs.
     return dump_json_rows(
-        [alert_values(alert, _encode_json_time, None) for alert in alerts], json_default
+        [alert_data_values(alert, _encode_json_time) for alert in alerts], json_default
     )
 
 
@@ -203,7 +203,7 @@ def _prepared_write(
     if not outcome.changed:
         return None
     # One row per alert key: ON CONFLICT cannot touch the same row twice in a statement.
-    alerts = list({alert.key: alert for alert in outcome.alerts}.values())
+    alerts = list({(a.fingerprint, a.starts_at): a for a in outcome.alerts}.values())
     changes: list[AlertState] = []
     if view is not None and not outcome.created and view.incident.id == incident.id:
         alerts, changes = _split_changes(alerts, view.alerts)
