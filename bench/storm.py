@@ -22,7 +22,10 @@ while it was recorded (asked every 5 ms on a connection of its own: what any oth
 request would have waited), and the server's peak RSS (VmHWM from /proc, the whole
 process: interpreter, libraries, pools) after the last round, beside its RSS at rest
 before the first, and the peak RSS of its child processes (big bodies are parsed in a
-worker process, whose CPU time is counted as the recorder's).
+worker process, whose CPU time is counted as the recorder's; multiprocessing adds a
+resource tracker process). Each process peaks at its own moment, so the figure to hold
+against a memory limit is printed too: the peak of the summed RSS of the recorder and its
+children, sampled every 5 ms from the warm-up to the end.
 
 `--compare DIR` also runs a recorder from the source tree DIR (for example
 `git archive main | tar -x -C DIR`), each on its own schema, alternating the two round
