@@ -130,7 +130,7 @@ async def _serve(settings: Settings, *, migrate: bool) -> int:
         # What start-up built (modules, schemas, templates, pools) lives as long as the
         # process: set apart from the collector once, so that a full collection while a
         # storm is in memory scans only what requests built. A one-time move, as the
-        # CPython documentation describes for gc.freeze(); collection itself stays on.
+        # CPython documentation describes for a freeze; collection itself stays on.
         gc.collect()
         gc.freeze()
         print(
