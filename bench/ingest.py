@@ -159,6 +159,23 @@ def run_wrk(
     )
 
 
+def wait_accepting(
+    proc: subprocess.Popen[bytes], port: int, cmd: list[str], log_path: Path
+) -> None:
+    """Until the server started as `proc` accepts on `port` (30 s at most); a server that
+    exits or never listens raises with the tail of its log."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                tail = log_path.read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"server did not start: {cmd}\n{tail}") from None
+            time.sleep(0.05)
+
+
 @contextlib.contextmanager
 def server(cmd: list[str], port: int, env: dict[str, str], log_path: Path) -> Iterator[str]:
     with log_path.open("wb") as log:
@@ -167,16 +184,7 @@ def server(cmd: list[str], port: int, env: dict[str, str], log_path: Path) -> It
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    tail = log_path.read_text(errors="replace")[-2000:]
-                    raise RuntimeError(f"server did not start: {cmd}\n{tail}") from None
-                time.sleep(0.05)
+        wait_accepting(proc, port, cmd, log_path)
         yield url
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -34,17 +34,15 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest import free_port, fresh_schema, run_wrk
+from ingest import free_port, fresh_schema, run_wrk, wait_accepting
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -90,16 +88,7 @@ def started(
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log, stderr=log, cwd=cwd)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    tail = log_path.read_text(errors="replace")[-2000:]
-                    raise RuntimeError(f"server did not start: {cmd}\n{tail}") from None
-                time.sleep(0.05)
+        wait_accepting(proc, port, cmd, log_path)
         pid = python_pid(proc.pid)
         yield f"http://127.0.0.1:{port}", pid
     finally:
